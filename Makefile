@@ -1,0 +1,38 @@
+# Every target installs what it needs into .venv first. Run `make help` for the list.
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ADDRESS := 127.0.0.1:8000
+
+export NO_MKDOCS_2_WARNING := 1
+export PYTHONPATH := scripts
+
+.DEFAULT_GOAL := help
+.PHONY: help serve build test test-site test-examples require-docker clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/site.txt requirements/test.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements/test.txt
+	@touch $@
+
+serve: $(STAMP) ## Serve the site on http://127.0.0.1:8000, rebuilding on change
+	$(VENV)/bin/mkdocs serve --strict --dev-addr $(ADDRESS)
+
+build: $(STAMP) ## Build the static site into site/
+	$(VENV)/bin/mkdocs build --strict
+
+test: require-docker build ## Build the site and verify every example with Docker
+	$(PYTHON) -m pytest
+
+test-site: build ## Run the tests that need no Docker engine
+	$(PYTHON) -m pytest -m "not docker"
+
+require-docker:
+	@python3 -m verifier.preflight
+
+clean: ## Remove the virtual environment and the built site
+	rm -rf $(VENV) site

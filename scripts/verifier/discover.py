@@ -1,0 +1,60 @@
+"""Find the examples of the repository: folders with a contract file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .contract import CONTRACT_FILE, Contract, load_contract
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES_ROOT = REPOSITORY_ROOT / "examples"
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example folder and its parsed contract."""
+
+    name: str
+    path: Path
+    contract: Contract
+
+    @property
+    def slug(self) -> str:
+        """Return the name as a string usable in image tags and project names."""
+        return self.name.replace("/", "-").lower()
+
+
+def discover_examples(examples_root: Path) -> list[Example]:
+    """Return every example under `examples_root`, sorted by name."""
+    examples = []
+    for contract_path in sorted(examples_root.rglob(CONTRACT_FILE)):
+        folder = contract_path.parent
+        name = folder.relative_to(examples_root).as_posix()
+        examples.append(Example(name=name, path=folder, contract=load_contract(folder)))
+    return examples
+
+
+def base_images(example: Example) -> list[str]:
+    """Return the public images the example starts from: FROM lines and Compose images."""
+    images: set[str] = set()
+    for dockerfile in example.path.glob("Dockerfile*"):
+        stages: set[str] = set()
+        for line in dockerfile.read_text(encoding="utf-8").splitlines():
+            words = line.split()
+            if len(words) < 2 or words[0].upper() != "FROM":
+                continue
+            names = [word for word in words[1:] if not word.startswith("--")]
+            if names[0] not in stages:
+                images.add(names[0])
+            if len(names) == 3 and names[1].upper() == "AS":
+                stages.add(names[2])
+    compose = example.contract.compose
+    if compose:
+        document = yaml.safe_load((example.path / compose.file).read_text(encoding="utf-8"))
+        for service in (document.get("services") or {}).values():
+            if "image" in service and "build" not in service:
+                images.add(service["image"])
+    return sorted(images)
