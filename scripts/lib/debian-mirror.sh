@@ -1,7 +1,7 @@
 # Shell functions that read the host's Debian mirrors from its own apt sources,
 # so that no script in this project names a mirror of its own. Source this file
-# from bash; each function prints one URI without a trailing slash, or prints
-# nothing and returns 1 when the sources name no such mirror.
+# from bash. Each function prints one URI without a trailing slash, or prints
+# nothing and returns 1 when the sources contain no such mirror.
 
 # Print the URIs of every deb line in the host's apt sources, one a line, from
 # both the one-line format (sources.list, *.list) and the deb822 format
