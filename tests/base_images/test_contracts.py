@@ -65,9 +65,7 @@ print(path)
 
 
 def docker(*args: str, check: bool = True, timeout: float = COMMAND_TIMEOUT_S):
-    result = subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout
-    )
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         pytest.fail(
             f"docker {' '.join(args)} failed with exit code {result.returncode}:\n"
@@ -97,9 +95,15 @@ def unique_name(role: str) -> str:
     return f"base-images-{role}-{secrets.token_hex(3)}"
 
 
-def start_container(request, image: str, *args: str, network: str | None = None,
-                    env: dict[str, str] | None = None, files: dict[str, str] | None = None,
-                    role: str = "server") -> str:
+def start_container(
+    request,
+    image: str,
+    *args: str,
+    network: str | None = None,
+    env: dict[str, str] | None = None,
+    files: dict[str, str] | None = None,
+    role: str = "server",
+) -> str:
     """Start a detached container, copying files (path: text) in first.
 
     Returns its name. The container is removed when the requesting fixture or
@@ -143,8 +147,13 @@ def exec_in(container: str, *command: str, check: bool = True):
     return docker("exec", container, *command, check=check)
 
 
-def run_once(image: str, *command: str, network: str | None = None,
-             env: dict[str, str] | None = None, timeout: float = COMMAND_TIMEOUT_S):
+def run_once(
+    image: str,
+    *command: str,
+    network: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = COMMAND_TIMEOUT_S,
+):
     """Run a throwaway container to completion and return the result."""
     args = ["run", "--rm", "--label", TEST_LABEL]
     if network:
@@ -247,9 +256,13 @@ def test_python_pip_version_runs(python):
 
 
 def test_python_environment(python):
-    result = exec_in(python, "python3", "-c",
-                     "import os, platform; print(os.environ.get('LANG')); "
-                     "print(os.environ.get('PYTHON_VERSION')); print(platform.python_version())")
+    result = exec_in(
+        python,
+        "python3",
+        "-c",
+        "import os, platform; print(os.environ.get('LANG')); "
+        "print(os.environ.get('PYTHON_VERSION')); print(platform.python_version())",
+    )
     lang, declared, actual = result.stdout.split()
     assert lang == "C.UTF-8"
     assert declared == actual
@@ -273,11 +286,18 @@ def test_python_venv_links_to_usr_local(python):
 def test_python_pip_install_as_root(python):
     exec_in(python, "python3", "-c", WRITE_WHEEL)
     install = exec_in(
-        python, "pip", "install", "--no-index", "--root-user-action=ignore",
-        "/tmp/contract_probe-1.0-py3-none-any.whl", check=False,
+        python,
+        "pip",
+        "install",
+        "--no-index",
+        "--root-user-action=ignore",
+        "/tmp/contract_probe-1.0-py3-none-any.whl",
+        check=False,
     )
     assert install.returncode == 0, install.stdout + install.stderr
-    imported = exec_in(python, "python3", "-c", "import contract_probe; print(contract_probe.ANSWER)")
+    imported = exec_in(
+        python, "python3", "-c", "import contract_probe; print(contract_probe.ANSWER)"
+    )
     assert imported.stdout.strip() == "42"
     exec_in(python, "pip", "uninstall", "--yes", "--root-user-action=ignore", "contract-probe")
 
@@ -306,23 +326,33 @@ def test_python_full_has_tool(tool):
 
 def test_python_full_has_python_headers():
     require_image(PYTHON_FULL)
-    result = run_once(PYTHON_FULL, "python3", "-c",
-                      "import os, sysconfig; "
-                      "print(os.path.exists(sysconfig.get_paths()['include'] + '/Python.h'))")
+    result = run_once(
+        PYTHON_FULL,
+        "python3",
+        "-c",
+        "import os, sysconfig; "
+        "print(os.path.exists(sysconfig.get_paths()['include'] + '/Python.h'))",
+    )
     assert result.stdout.strip() == "True"
 
 
 # --- postgres:17-trixie ------------------------------------------------------
 
-POSTGRES_ENV = {"POSTGRES_PASSWORD": "contract-secret", "POSTGRES_USER": "app",
-                "POSTGRES_DB": "appdb"}
+POSTGRES_ENV = {
+    "POSTGRES_PASSWORD": "contract-secret",
+    "POSTGRES_USER": "app",
+    "POSTGRES_DB": "appdb",
+    "POSTGRES_INITDB_ARGS": "--data-checksums",
+}
 INIT_FILES = {
-    "/docker-entrypoint-initdb.d/01-schema.sql":
-        "CREATE TABLE init_log (source text);\nINSERT INTO init_log VALUES ('sql');\n",
-    "/docker-entrypoint-initdb.d/02-seed.sh":
+    "/docker-entrypoint-initdb.d/01-schema.sql": (
+        "CREATE TABLE init_log (source text);\nINSERT INTO init_log VALUES ('sql');\n"
+    ),
+    "/docker-entrypoint-initdb.d/02-seed.sh": (
         "#!/bin/sh\nset -e\n"
         'psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" '
-        "-c \"INSERT INTO init_log VALUES ('sh')\"\n",
+        "-c \"INSERT INTO init_log VALUES ('sh')\"\n"
+    ),
 }
 # Ready on TCP, which the entrypoint's temporary server during initialisation
 # does not listen on.
@@ -330,16 +360,30 @@ PG_READY = ("pg_isready", "--host", "127.0.0.1", "--username", "app", "--dbname"
 
 
 def psql_over_network(network: str, host: str, password: str, sql: str):
-    return run_once(POSTGRES, "psql", "--host", host, "--username", "app", "--dbname", "appdb",
-                    "--tuples-only", "--no-align", "--command", sql,
-                    network=network, env={"PGPASSWORD": password})
+    return run_once(
+        POSTGRES,
+        "psql",
+        "--host",
+        host,
+        "--username",
+        "app",
+        "--dbname",
+        "appdb",
+        "--tuples-only",
+        "--no-align",
+        "--command",
+        sql,
+        network=network,
+        env={"PGPASSWORD": password},
+    )
 
 
 @pytest.fixture(scope="module")
 def postgres(request, network) -> str:
     require_image(POSTGRES)
-    name = start_container(request, POSTGRES, network=network, env=POSTGRES_ENV,
-                           files=INIT_FILES, role="postgres")
+    name = start_container(
+        request, POSTGRES, network=network, env=POSTGRES_ENV, files=INIT_FILES, role="postgres"
+    )
     wait_until(name, *PG_READY)
     return name
 
@@ -369,8 +413,9 @@ def test_postgres_wrong_password_rejected(postgres, network):
 
 
 def test_postgres_init_scripts_ran(postgres, network):
-    result = psql_over_network(network, postgres, "contract-secret",
-                               "SELECT source FROM init_log ORDER BY source")
+    result = psql_over_network(
+        network, postgres, "contract-secret", "SELECT source FROM init_log ORDER BY source"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["sh", "sql"]
 
@@ -378,10 +423,17 @@ def test_postgres_init_scripts_ran(postgres, network):
 def test_postgres_restart_skips_init_scripts(postgres, network):
     docker("restart", postgres)
     wait_until(postgres, *PG_READY)
-    result = psql_over_network(network, postgres, "contract-secret",
-                               "SELECT count(*) FROM init_log")
+    result = psql_over_network(
+        network, postgres, "contract-secret", "SELECT count(*) FROM init_log"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2"
+
+
+def test_postgres_initdb_args_applied(postgres, network):
+    result = psql_over_network(network, postgres, "contract-secret", "SHOW data_checksums")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "on"
 
 
 def test_postgres_server_runs_as_postgres(postgres):
@@ -394,14 +446,35 @@ def test_postgres_server_runs_as_postgres(postgres):
 def test_postgres_password_file_read(request, network):
     require_image(POSTGRES)
     name = start_container(
-        request, POSTGRES, network=network,
-        env={"POSTGRES_PASSWORD_FILE": "/run/db-password", "POSTGRES_USER": "app",
-             "POSTGRES_DB": "appdb"},
-        files={"/run/db-password": "from-a-file\n"}, role="postgres-file",
+        request,
+        POSTGRES,
+        network=network,
+        env={
+            "POSTGRES_PASSWORD_FILE": "/run/db-password",
+            "POSTGRES_USER": "app",
+            "POSTGRES_DB": "appdb",
+        },
+        files={"/run/db-password": "from-a-file\n"},
+        role="postgres-file",
     )
     wait_until(name, *PG_READY)
     result = psql_over_network(network, name, "from-a-file", "SELECT 1")
     assert result.returncode == 0, result.stderr
+
+
+def test_postgres_trust_needs_no_password(request, network):
+    require_image(POSTGRES)
+    name = start_container(
+        request,
+        POSTGRES,
+        network=network,
+        env={"POSTGRES_HOST_AUTH_METHOD": "trust", "POSTGRES_USER": "app", "POSTGRES_DB": "appdb"},
+        role="postgres-trust",
+    )
+    wait_until(name, *PG_READY)
+    result = psql_over_network(network, name, "", "SELECT current_user")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "app"
 
 
 def test_postgres_missing_password_fails_clearly():

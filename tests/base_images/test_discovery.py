@@ -53,34 +53,41 @@ def test_normalise_image_short_form(name, expected):
 
 
 def test_dockerfile_skips_stage_names(tmp_path):
-    path = write(tmp_path, "Dockerfile", (
-        "FROM python:3.13-slim-trixie AS builder\n"
-        "RUN true\n"
-        "FROM builder AS test\n"
-        "FROM --platform=linux/amd64 python:3.13-slim-trixie AS runner\n"
-        "COPY --from=builder /opt/venv /opt/venv\n"
-        "COPY --from=0 /a /b\n"
-    ))
+    path = write(
+        tmp_path,
+        "Dockerfile",
+        (
+            "FROM python:3.13-slim-trixie AS builder\n"
+            "RUN true\n"
+            "FROM builder AS test\n"
+            "FROM --platform=linux/amd64 python:3.13-slim-trixie AS runner\n"
+            "COPY --from=builder /opt/venv /opt/venv\n"
+            "COPY --from=0 /a /b\n"
+        ),
+    )
     images, unresolved = offline_images.dockerfile_images(path)
     assert set(images) == {"python:3.13-slim-trixie"}
     assert unresolved == []
 
 
 def test_dockerfile_reads_copy_and_mount_images(tmp_path):
-    path = write(tmp_path, "Dockerfile", (
-        "FROM scratch\n"
-        "COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv\n"
-        "RUN --mount=type=bind,from=redis:8.6-trixie,source=/usr/bin,target=/x true\n"
-    ))
+    path = write(
+        tmp_path,
+        "Dockerfile",
+        (
+            "FROM scratch\n"
+            "COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv\n"
+            "RUN --mount=type=bind,from=redis:8.6-trixie,source=/usr/bin,target=/x true\n"
+        ),
+    )
     images, _ = offline_images.dockerfile_images(path)
     assert images == ["ghcr.io/astral-sh/uv:0.5", "redis:8.6-trixie"]
 
 
 def test_dockerfile_expands_global_arg_default(tmp_path):
-    path = write(tmp_path, "Dockerfile", (
-        "ARG PYTHON_TAG=3.13-slim-trixie\n"
-        "FROM python:${PYTHON_TAG}\n"
-    ))
+    path = write(
+        tmp_path, "Dockerfile", ("ARG PYTHON_TAG=3.13-slim-trixie\nFROM python:${PYTHON_TAG}\n")
+    )
     images, unresolved = offline_images.dockerfile_images(path)
     assert images == ["python:3.13-slim-trixie"]
     assert unresolved == []
@@ -94,19 +101,23 @@ def test_dockerfile_arg_without_default_unresolved(tmp_path):
 
 
 def test_compose_services_image_and_build(tmp_path):
-    path = write(tmp_path, "compose.yaml", (
-        "name: demo\n"
-        "services:\n"
-        "  web:\n"
-        "    build: .\n"
-        "    image: demo-web:dev  # built here\n"
-        "    environment:\n"
-        "      image: not-a-key-of-the-service\n"
-        "  db:\n"
-        '    image: "postgres:17-trixie"\n'
-        "volumes:\n"
-        "  data:\n"
-    ))
+    path = write(
+        tmp_path,
+        "compose.yaml",
+        (
+            "name: demo\n"
+            "services:\n"
+            "  web:\n"
+            "    build: .\n"
+            "    image: demo-web:dev  # built here\n"
+            "    environment:\n"
+            "      image: not-a-key-of-the-service\n"
+            "  db:\n"
+            '    image: "postgres:17-trixie"\n'
+            "volumes:\n"
+            "  data:\n"
+        ),
+    )
     assert offline_images.compose_services(path) == [
         ("demo-web:dev", True),
         ("postgres:17-trixie", False),
@@ -114,14 +125,18 @@ def test_compose_services_image_and_build(tmp_path):
 
 
 def test_scan_skips_images_examples_build(tmp_path):
-    write(tmp_path, "examples/a/stack/compose.yaml", (
-        "services:\n"
-        "  web:\n"
-        "    build: .\n"
-        "    image: stack-web:dev\n"
-        "  cache:\n"
-        "    image: ${REDIS_IMAGE:-redis:8.6-trixie}\n"
-    ))
+    write(
+        tmp_path,
+        "examples/a/stack/compose.yaml",
+        (
+            "services:\n"
+            "  web:\n"
+            "    build: .\n"
+            "    image: stack-web:dev\n"
+            "  cache:\n"
+            "    image: ${REDIS_IMAGE:-redis:8.6-trixie}\n"
+        ),
+    )
     write(tmp_path, "examples/a/stack/Dockerfile", "FROM python:3.13-slim-trixie\n")
     write(tmp_path, "examples/a/child/Dockerfile", "FROM stack-web:dev\n")
     pulled, errors = offline_images.scan_examples(tmp_path)
@@ -154,19 +169,27 @@ def test_build_order_puts_bases_first():
 
 @pytest.mark.parametrize(
     ("debian_version", "expected"),
-    [("3.13.5-2+deb13u5", "3.13.5"), ("5:8.0.2-3", "8.0.2"), ("17.12-0+deb13u1", "17.12"),
-     ("1.0", "1.0")],
+    [
+        ("3.13.5-2+deb13u5", "3.13.5"),
+        ("5:8.0.2-3", "8.0.2"),
+        ("17.12-0+deb13u1", "17.12"),
+        ("1.0", "1.0"),
+    ],
 )
 def test_upstream_version_strips_epoch_and_revision(debian_version, expected):
     assert offline_images.upstream_version(debian_version) == expected
 
 
 def test_package_version_from_status(tmp_path):
-    status = write(tmp_path, "status", (
-        "Package: python3.13\nStatus: deinstall ok config-files\nVersion: 3.13.1-1\n\n"
-        "Package: python3.13\nStatus: install ok installed\nVersion: 3.13.5-2\n"
-        "Description: interpreter\n continued line: with a colon\n\n"
-    ))
+    status = write(
+        tmp_path,
+        "status",
+        (
+            "Package: python3.13\nStatus: deinstall ok config-files\nVersion: 3.13.1-1\n\n"
+            "Package: python3.13\nStatus: install ok installed\nVersion: 3.13.5-2\n"
+            "Description: interpreter\n continued line: with a colon\n\n"
+        ),
+    )
     assert offline_images.package_version(status, "python3.13") == "3.13.5-2"
 
 
