@@ -8,7 +8,7 @@ from verifier.engine import SUBSTITUTE_LABEL, Engine
 from verifier.runner import StepResult
 
 _steps: list[StepResult] = []
-_base_images: dict[str, str | None] = {}
+_base_images: dict[str, bool] = {}
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def record_base_images(engine: Engine):
 
     def record(images: list[str]) -> None:
         for image in images:
-            _base_images[image] = engine.image_label(image, SUBSTITUTE_LABEL)
+            _base_images[image] = engine.image_label(image, SUBSTITUTE_LABEL) == image
 
     return record
 
