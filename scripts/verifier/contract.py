@@ -1,10 +1,15 @@
-"""Read an example's contract: the `verify.toml` file that says what to check."""
+"""Read an example's contract: the `verify.toml` file that says what to check.
+
+The format is documented in CONTRIBUTING.md. Every table rejects unknown keys
+and values of the wrong type, so a typo fails loudly instead of disabling a check.
+"""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CONTRACT_FILE = "verify.toml"
 
@@ -13,12 +18,15 @@ class ContractError(Exception):
     """A contract file that is missing, unreadable or invalid."""
 
 
-@dataclass(frozen=True)
-class Probe:
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Probe(_Table):
     """One HTTP request to a running example and what its response must contain.
 
-    `{token}` in `path`, `body` or `json` is replaced by a value unique to the
-    run, so data left over from an earlier run cannot satisfy a probe.
+    `{token}` in `path`, `body`, `contains` or `json` is replaced by a value
+    unique to the run, so data left over from an earlier run cannot satisfy it.
     """
 
     path: str
@@ -26,45 +34,90 @@ class Probe:
     body: str | None = None
     status: int = 200
     contains: str | None = None
-    json: dict[str, object] = field(default_factory=dict)
+    json_: dict[str, str | int | bool | None] = Field(default_factory=dict, alias="json")
 
 
-@dataclass(frozen=True)
-class ImageSpec:
+class ImageSpec(_Table):
     """Build the example's Dockerfile, run the image and probe it."""
 
     dockerfile: str = "Dockerfile"
     port: int | None = None
-    probes: tuple[Probe, ...] = ()
+    probes: list[Probe] = Field(default_factory=list)
     output: str | None = None
 
+    @model_validator(mode="after")
+    def _needs_something_to_check(self) -> ImageSpec:
+        if self.port is None and self.output is None:
+            raise ValueError("needs a port to probe or an expected output")
+        if self.probes and self.port is None:
+            raise ValueError("has probes but no port")
+        return self
 
-@dataclass(frozen=True)
-class ComposeSpec:
+
+class ComposeSpec(_Table):
     """Bring the example's Compose stack up, wait for health and probe a service."""
 
     file: str = "compose.yaml"
     service: str = "web"
     port: int = 8000
     port_variable: str | None = None
-    probes: tuple[Probe, ...] = ()
+    probes: list[Probe] = Field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Contract:
+class SizeBudget(_Table):
+    """A maximum image size, and how much smaller than another example's image it must be."""
+
+    max_mb: float | None = None
+    smaller_than: str | None = None
+    factor: float = Field(default=1.0, gt=0)
+
+
+class LayerReuse(_Table):
+    """After a change to `change` only, the RUN step containing `layer` comes from cache."""
+
+    change: str
+    layer: str
+
+
+class Persistence(_Table):
+    """Data written in a stack's first life survives `down` + `up`, and not `down -v`."""
+
+    write: Probe
+    read: Probe
+    gone: Probe
+
+
+class Checks(_Table):
+    """Claims the chapter makes about the example, each verified by a check."""
+
+    non_root: bool = False
+    arbitrary_uid: bool = False
+    size: SizeBudget | None = None
+    layer_reuse: LayerReuse | None = None
+    stop_within: float | None = Field(default=None, gt=0)
+    dockerignore: bool = False
+    healthchecks: bool = False
+    persistence: Persistence | None = None
+    # Rule codes of hadolint (DL3008) or BuildKit build checks (FromAsCasing),
+    # each with the reason why the example keeps the flagged line.
+    lint_ignore: dict[str, str] = Field(default_factory=dict)
+
+
+class Contract(_Table):
     """What the verifier checks for one example."""
 
     path: Path
     image: ImageSpec | None = None
     compose: ComposeSpec | None = None
+    checks: Checks = Checks()
 
-
-_PROBE_KEYS = {"path": str, "method": str, "body": str, "status": int,
-               "contains": str, "json": dict}
-_IMAGE_KEYS = {"dockerfile": str, "port": int, "probes": list, "output": str}
-_COMPOSE_KEYS = {"file": str, "service": str, "port": int, "port_variable": str,
-                 "probes": list}
-_TOP_KEYS = {"image": dict, "compose": dict}
+    @model_validator(mode="after")
+    def _needs_image_or_compose(self) -> Contract:
+        if self.image is None and self.compose is None:
+            raise ValueError("needs an [image] or a [compose] table")
+        if self.checks.persistence and self.compose is None:
+            raise ValueError("[checks] persistence needs a [compose] table")
+        return self
 
 
 def load_contract(example_dir: Path) -> Contract:
@@ -76,51 +129,21 @@ def load_contract(example_dir: Path) -> Contract:
         raise ContractError(f"{path}: missing; every example needs a {CONTRACT_FILE}") from None
     except tomllib.TOMLDecodeError as error:
         raise ContractError(f"{path}: invalid TOML: {error}") from None
-
-    _check_keys(path, "", data, _TOP_KEYS)
-    if not data:
-        raise ContractError(f"{path}: empty; add an [image] or a [compose] table")
-    image = compose = None
-    if "image" in data:
-        table = data["image"]
-        _check_keys(path, "image", table, _IMAGE_KEYS)
-        probes = _parse_probes(path, "image", table.get("probes", []))
-        image = ImageSpec(**{**table, "probes": probes})
-        if image.port is None and image.output is None:
-            raise ContractError(f"{path}: [image] needs a port to probe or an expected output")
-        if image.probes and image.port is None:
-            raise ContractError(f"{path}: [image] has probes but no port")
-    if "compose" in data:
-        table = data["compose"]
-        _check_keys(path, "compose", table, _COMPOSE_KEYS)
-        probes = _parse_probes(path, "compose", table.get("probes", []))
-        compose = ComposeSpec(**{**table, "probes": probes})
-    return Contract(path=path, image=image, compose=compose)
+    try:
+        return Contract.model_validate({**data, "path": path})
+    except ValidationError as error:
+        raise ContractError(f"{path}: {_describe(error)}") from None
 
 
-def _parse_probes(path: Path, section: str, items: list) -> tuple[Probe, ...]:
-    probes = []
-    for index, item in enumerate(items):
-        where = f"{section}.probes[{index}]"
-        if not isinstance(item, dict):
-            raise ContractError(f"{path}: {where} must be a table")
-        _check_keys(path, where, item, _PROBE_KEYS)
-        if "path" not in item:
-            raise ContractError(f"{path}: {where} needs a path")
-        probes.append(Probe(**item))
-    return tuple(probes)
-
-
-def _check_keys(path: Path, where: str, table: dict, allowed: dict[str, type]) -> None:
-    prefix = f"[{where}] " if where else ""
-    for key, value in table.items():
-        if key not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise ContractError(f"{path}: {prefix}unknown key '{key}' (known: {known})")
-        expected = allowed[key]
-        # bool is a subclass of int in Python, but `port = true` is a mistake.
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ContractError(
-                f"{path}: {prefix}'{key}' must be {expected.__name__}, "
-                f"not {type(value).__name__}"
-            )
+def _describe(error: ValidationError) -> str:
+    """Turn pydantic's first error into one line such as `[image] 'port': ...`."""
+    first = error.errors()[0]
+    *table, key = first["loc"] or ("",)
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in table)
+    where = f"[{where.lstrip('.')}] " if where else ""
+    if isinstance(key, int):
+        where, key = where.rstrip("] ") + f"[{key}]] ", ""
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return f"{where}unknown key '{key}'"
+    return f"{where}'{key}': {message}" if key else f"{where}{message}"

@@ -71,12 +71,52 @@ class Engine:
 
     # Images
 
-    def build(self, context: Path, dockerfile: str, tag: str, example: str, timeout: float) -> None:
-        self.docker(
-            "build", "--file", dockerfile, "--tag", tag,
+    def build(self, context: Path, dockerfile: str, tag: str, example: str, timeout: float,
+              no_cache: bool = False) -> str:
+        """Build an image and return BuildKit's plain progress output."""
+        options = ["--no-cache"] if no_cache else []
+        result = self.docker(
+            "build", "--progress", "plain", *options, "--file", dockerfile, "--tag", tag,
             "--label", f"{EXAMPLE_LABEL}={example}", ".",
             cwd=context, timeout=timeout,
         )
+        return result.stdout + result.stderr
+
+    def build_check(self, context: Path, dockerfile: str, timeout: float) -> str:
+        """Run BuildKit's build checks (Engine 27 or newer) and return their output."""
+        result = self.docker("build", "--check", "--file", dockerfile, ".",
+                             cwd=context, timeout=timeout, check=False)
+        output = result.stdout + result.stderr
+        if result.returncode != 0 and "WARNING:" not in output:
+            raise EngineError(f"'docker build --check' failed on {dockerfile}", output)
+        return output
+
+    def image_config(self, image: str) -> dict:
+        result = self.docker("image", "inspect", "--format", "{{json .Config}}", image, timeout=30)
+        return json.loads(result.stdout)
+
+    def find_bytes_in_image(self, image: str, needles: dict[str, bytes]) -> list[str]:
+        """Return the names of the needles found in any layer or in the history of `image`.
+
+        `docker save` writes each layer as an uncompressed tar, so a file's
+        content appears in the stream as it is.
+        """
+        found = set()
+        history = self.docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", image,
+                              timeout=60).stdout.encode()
+        found.update(name for name, needle in needles.items() if needle in history)
+        command = ["docker", "save", image]
+        self.commands.append(" ".join(command))
+        overlap = max(len(needle) for needle in needles.values())
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as save:
+            tail = b""
+            while chunk := save.stdout.read(1 << 20):
+                window = tail + chunk
+                found.update(name for name, needle in needles.items() if needle in window)
+                tail = window[-overlap:]
+        if save.returncode != 0:
+            raise EngineError(f"'docker save {image}' exited with {save.returncode}")
+        return sorted(found)
 
     def image_size(self, image: str) -> int:
         """Return the image's size in bytes, as `docker image ls` counts it."""
@@ -93,9 +133,12 @@ class Engine:
 
     # Containers
 
-    def start_container(self, image: str, name: str, port: int | None) -> str:
+    def start_container(self, image: str, name: str, port: int | None,
+                        user: str | None = None) -> str:
         """Start `image` detached, publishing `port` on a free port of 127.0.0.1."""
         args = ["run", "--detach", "--name", name, "--label", self.run_label]
+        if user is not None:
+            args += ["--user", user]
         if port is not None:
             args += ["--publish", f"127.0.0.1::{port}"]
         return self.docker(*args, image, timeout=60).stdout.strip()
@@ -143,6 +186,20 @@ class Engine:
         code = self.docker("inspect", "--format", "{{.State.ExitCode}}", container, timeout=30)
         return elapsed, int(code.stdout.strip())
 
+    def process_uids(self, container: str) -> list[int]:
+        """Return the user IDs of the container's processes, as the host sees them."""
+        # docker top needs the pid column in whatever ps options it is given.
+        output = self.docker("top", container, "-eo", "pid,uid", timeout=30).stdout
+        rows = [line.split() for line in output.splitlines()[1:]]
+        return [int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit()]
+
+    def path_exists(self, container: str, path: str) -> bool:
+        """Tell whether `path` exists in the container's filesystem, with no shell needed."""
+        command = ["docker", "cp", "--follow-link", f"{container}:{path}", "-"]
+        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                timeout=60)
+        return result.returncode == 0
+
     def logs(self, container: str, tail: int = 30) -> str:
         result = self.docker("logs", "--tail", str(tail), container, timeout=30, check=False)
         return result.stdout + result.stderr
@@ -170,6 +227,14 @@ class Engine:
             if state.get("Status") != "running" or health.get("Status") != "healthy":
                 lines.append(self.logs(container, tail=15))
         return "\n".join(line for line in lines if line)
+
+    def compose_containers(self, project: str) -> dict[str, str]:
+        """Return the project's containers by service name."""
+        result = self.docker(
+            "ps", "--all", "--filter", f"label=com.docker.compose.project={project}",
+            "--format", '{{.Label "com.docker.compose.service"}} {{.Names}}', timeout=30,
+        )
+        return dict(line.split() for line in result.stdout.splitlines() if line.strip())
 
     def _project_containers(self, project: str) -> list[str]:
         result = self.docker(

@@ -44,8 +44,8 @@ def check_probe(base_url: str, probe: Probe, token: str) -> str:
         raise ProbeError(f"{described}, expected {probe.status}: {text[:300]}")
     if probe.contains is not None and substitute(probe.contains, token) not in text:
         raise ProbeError(f"{described}, body lacks {probe.contains!r}: {text[:300]}")
-    if probe.json:
-        _check_json(described, text, substitute(probe.json, token))
+    if probe.json_:
+        _check_json(described, text, substitute(probe.json_, token))
     return described
 
 
