@@ -27,20 +27,24 @@ def test_image_contract_loads_probes(tmp_path):
 def test_compose_contract_keeps_json_expectations(tmp_path):
     write_contract(tmp_path, '[compose]\nprobes = [{ path = "/n/{token}", json = { a = "{token}" } }]\n')
     probe = load_contract(tmp_path).compose.probes[0]
-    assert probe.json == {"a": "{token}"}
+    assert probe.json_ == {"a": "{token}"}
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("[image]\nport = 8000\ncolour = 'red'\n", "[image] unknown key 'colour'"),
-        ("[image]\nport = '8000'\n", "[image] 'port' must be int, not str"),
-        ("[image]\nport = true\n", "[image] 'port' must be int, not bool"),
+        ("[image]\nport = '8000'\n", "[image] 'port': Input should be a valid integer"),
+        ("[image]\nport = true\n", "[image] 'port': Input should be a valid integer"),
+        ("[checks]\nsize = { max_mb = 'big' }\n[image]\nport = 1\n",
+         "[checks.size] 'max_mb': Input should be a valid number"),
+        ("[checks]\nstop_within = 0\n[image]\nport = 1\n", "'stop_within': Input should be greater than 0"),
         ("[images]\n", "unknown key 'images'"),
         ("[image]\nprobes = [{ path = '/up' }]\n", "needs a port"),
-        ("[compose]\nprobes = [{ method = 'GET' }]\n", "compose.probes[0] needs a path"),
-        ("[compose]\nprobes = ['/up']\n", "compose.probes[0] must be a table"),
-        ("", "empty"),
+        ("[compose]\nprobes = [{ method = 'GET' }]\n", "[compose.probes[0]] 'path': Field required"),
+        ("[compose]\nprobes = ['/up']\n", "[compose.probes[0]] Input should be"),
+        ("[image]\nport = 1\n[checks]\ncolour = 1\n", "[checks] unknown key 'colour'"),
+        ("", "needs an [image] or a [compose] table"),
         ("[image\n", "invalid TOML"),
     ],
 )
