@@ -17,10 +17,11 @@ def test_examples_are_found():
 
 @pytest.mark.docker
 @pytest.mark.parametrize("example", EXAMPLE_LIST, ids=[e.name for e in EXAMPLE_LIST])
-def test_example_builds_runs_and_answers(example, engine: Engine, record_step,
-                                         record_base_images):
-    record_base_images(base_images(example))
+def test_example_keeps_its_contract(example, engine: Engine, record_step, record_base_images,
+                                    record_measurements):
+    record_base_images(example.name, base_images(example))
     try:
-        verify_example(example, engine, on_step=record_step)
+        run = verify_example(example, engine, on_step=record_step)
     except StepFailed as failure:
         pytest.fail(f"{failure}\n--- last lines of the logs ---\n{failure.logs}", pytrace=False)
+    record_measurements(example.name, run.measurements)
