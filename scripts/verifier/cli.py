@@ -4,74 +4,179 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import shutil
+import signal
 import sys
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from . import report
 from .contract import ContractError
 from .discover import EXAMPLES_ROOT, discover_examples
-from .engine import Engine
+from .engine import RUN_LABEL, Engine
 from .preflight import docker_problem
-from .report import format_step, print_summary, use_colour
 from .runner import StepFailed, verify_example
+from .selection import (
+    SelectionError,
+    affected,
+    by_paths,
+    changed_files,
+    parse_shard,
+    shard,
+)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_ENGINE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_ENGINE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+WORKSPACE_PREFIX = "verify-run-"
+
+EPILOG = """\
+exit codes:
+  0    every selected example passed (or nothing was selected)
+  1    at least one example failed
+  2    invalid arguments, contract or selection
+  3    no usable Docker engine (with Compose v2 and Buildx)
+  130  interrupted (SIGINT or SIGTERM); what the run created was removed
+"""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="scripts/verify",
         description="Build, run and probe the course's examples with the Docker engine.",
-        epilog="Exit codes: 0 all passed, 1 an example failed, 2 invalid arguments or "
-               "contract, 3 no usable Docker engine.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("examples", nargs="*", type=Path, metavar="EXAMPLE",
                         help="example folders to verify (default: every folder under examples/)")
+    parser.add_argument("--changed", nargs="?", const="main", metavar="REF",
+                        help="verify only the examples affected by changes since the git "
+                             "reference REF (default: main), committed or not")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                        help="verify N examples at a time (default: 1)")
+    parser.add_argument("--shard", metavar="I/N",
+                        help="verify only shard I of N, split by example name")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave a failed example's containers running and print how to "
+                             "remove them")
+    parser.add_argument("--cleanup", action="store_true",
+                        help="remove every container, network and volume left by any "
+                             "verifier run, then exit")
+    parser.add_argument("--junit-xml", type=Path, metavar="FILE",
+                        help="also write the results as JUnit XML to FILE")
+    parser.add_argument("--markdown", type=Path, metavar="FILE",
+                        help="also write a Markdown summary to FILE (for a CI job summary)")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="print the docker commands run for each example")
-    return parser.parse_args(argv)
+                        help="print each docker command, and the output of failed steps in full")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
+    return args
 
 
-def select_examples(paths: list[Path]):
+def select(args: argparse.Namespace):
+    """Return the examples to verify and the pages affected by --changed."""
     examples = discover_examples(EXAMPLES_ROOT)
-    if not paths:
-        return examples
-    wanted = {path.resolve() for path in paths}
-    selected = [example for example in examples if example.path.resolve() in wanted]
-    unknown = wanted - {example.path.resolve() for example in selected}
-    if unknown:
-        raise ContractError(f"{sorted(unknown)[0]}: not an example folder (no verify.toml)")
-    return selected
+    pages: list[str] = []
+    if args.examples:
+        examples = by_paths(examples, args.examples)
+    if args.changed:
+        examples, pages = affected(examples, changed_files(args.changed))
+    if args.shard:
+        examples = shard(examples, *parse_shard(args.shard))
+    return examples, pages
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.cleanup:
+        return cleanup()
     try:
-        examples = select_examples(args.examples)
-    except ContractError as error:
+        examples, pages = select(args)
+    except (ContractError, SelectionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if args.changed:
+        print(f"changed since {args.changed}: {len(examples)} examples, "
+              f"{len(pages)} pages ({', '.join(pages) or 'none'})")
+    if not examples:
+        print("nothing to verify")
+        return EXIT_OK
     problem = docker_problem()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_NO_ENGINE
+    return run(examples, args)
 
+
+def run(examples, args: argparse.Namespace) -> int:
     engine = Engine(run_id=secrets.token_hex(3))
-    colour = use_colour(sys.stdout)
-    passed, failed = [], []
+    printer = report.Printer(sys.stdout, verbose=args.verbose)
+    outcomes: dict[str, report.Outcome] = {}
+    workspace = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{engine.run_id}-"))
+    interrupted = threading.Event()
+
+    def verify(example) -> None:
+        outcome = report.Outcome(example.name)
+        outcomes[example.name] = outcome
+        try:
+            verify_example(example, engine, on_step=lambda step: printer.step(step, outcome),
+                           keep=args.keep, workspace=workspace)
+        except StepFailed as failure:
+            outcome.failure = failure
+            if not interrupted.is_set():
+                printer.failure(failure)
+
+    previous = _stop_on_sigterm()
+    executor = ThreadPoolExecutor(max_workers=args.jobs)
     try:
-        for example in examples:
-            try:
-                verify_example(example, engine,
-                               on_step=lambda result: print(format_step(result, colour), flush=True))
-                passed.append(example.name)
-            except StepFailed as failure:
-                failed.append(example.name)
-                print(f"ERROR {failure}", file=sys.stderr)
-                print(failure.logs, file=sys.stderr, end="")
-            if args.verbose:
-                print("\n".join(f"> {command}" for command in engine.commands))
-                engine.commands.clear()
+        for future in [executor.submit(verify, example) for example in examples]:
+            future.result()
+    except KeyboardInterrupt:
+        interrupted.set()
+        print("interrupted: stopping docker commands and removing what this run created",
+              file=sys.stderr)
+        engine.cancel()
+        executor.shutdown(wait=True, cancel_futures=True)
     finally:
-        engine.remove_run_resources()
-    print_summary(passed, failed)
-    return EXIT_FAILED if failed else EXIT_OK
+        executor.shutdown(wait=True)
+        signal.signal(signal.SIGTERM, previous)
+        kept = any(o.failure and o.failure.kept for o in outcomes.values())
+        if not (args.keep and kept) or interrupted.is_set():
+            engine.remove_run_resources()
+        shutil.rmtree(workspace, ignore_errors=True)
+        if args.verbose:
+            printer.commands(engine.commands)
+
+    results = [outcomes[example.name] for example in examples if example.name in outcomes]
+    printer.summary(results, interrupted=interrupted.is_set())
+    if args.junit_xml:
+        report.write_junit(results, args.junit_xml)
+    if args.markdown:
+        report.write_markdown(results, args.markdown)
+    if interrupted.is_set():
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if any(outcome.failure for outcome in results) else EXIT_OK
+
+
+def _stop_on_sigterm():
+    """Treat SIGTERM like Ctrl+C, so a CI cancel cleans up too; return the old handler."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def cleanup() -> int:
+    problem = docker_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_NO_ENGINE
+    engine = Engine(run_id="cleanup")
+    removed = engine.remove_labelled([f"label={RUN_LABEL}"])
+    folders = list(Path(tempfile.gettempdir()).glob(f"{WORKSPACE_PREFIX}*"))
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    for item in removed:
+        print(f"* removed {item}")
+    print(f"removed {len(removed)} containers, networks and volumes and "
+          f"{len(folders)} work folders left by earlier runs")
+    return EXIT_OK

@@ -103,6 +103,13 @@ class Checks(_Table):
     lint_ignore: dict[str, str] = Field(default_factory=dict)
 
 
+class Timeouts(_Table):
+    """Seconds a step may take before the verifier stops it and reports a timeout."""
+
+    build: float = Field(default=900, gt=0)
+    start: float = Field(default=120, gt=0)
+
+
 class Contract(_Table):
     """What the verifier checks for one example."""
 
@@ -110,6 +117,7 @@ class Contract(_Table):
     image: ImageSpec | None = None
     compose: ComposeSpec | None = None
     checks: Checks = Checks()
+    timeouts: Timeouts = Timeouts()
 
     @model_validator(mode="after")
     def _needs_image_or_compose(self) -> Contract:

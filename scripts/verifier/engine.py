@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,9 @@ class Engine:
 
     run_id: str
     commands: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    _running: set[subprocess.Popen] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def run_label(self) -> str:
@@ -46,28 +51,46 @@ class Engine:
         cwd: Path | None = None,
         env: dict[str, str] | None = None,
         check: bool = True,
+        cleaning_up: bool = False,
     ) -> subprocess.CompletedProcess[str]:
-        """Run `docker ARGS`, raising EngineError on failure or timeout."""
+        """Run `docker ARGS`, raising EngineError on failure, timeout or cancellation.
+
+        Once the run is cancelled, only clean-up commands (`cleaning_up`) still run.
+        """
         command = ["docker", *args]
-        self.commands.append(" ".join(command))
+        shown = shlex.join(command)
+        with self._lock:
+            if self.cancelled and not cleaning_up:
+                raise EngineError(f"run cancelled before '{shown}'")
+            self.commands.append(shown)
+            process = subprocess.Popen(
+                command, cwd=cwd, env={**os.environ, **(env or {})},
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            self._running.add(process)
         try:
-            result = subprocess.run(
-                command,
-                cwd=cwd,
-                env={**os.environ, **(env or {})},
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired as error:
-            output = _text(error.stdout) + _text(error.stderr)
-            raise EngineError(f"'{' '.join(command)}' timed out after {timeout:.0f} s", output) from None
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+            raise EngineError(f"'{shown}' timed out after {timeout:.0f} s", stdout + stderr) from None
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+        if self.cancelled and not cleaning_up:
+            raise EngineError(f"run cancelled during '{shown}'", stdout + stderr)
         if check and result.returncode != 0:
-            raise EngineError(
-                f"'{' '.join(command)}' exited with {result.returncode}",
-                result.stdout + result.stderr,
-            )
+            raise EngineError(f"'{shown}' exited with {result.returncode}", stdout + stderr)
         return result
+
+    def cancel(self) -> None:
+        """Stop every docker command of the run and refuse new ones, before clean-up."""
+        with self._lock:
+            self.cancelled = True
+            running = list(self._running)
+        for process in running:
+            process.terminate()
 
     # Images
 
@@ -197,7 +220,7 @@ class Engine:
         """Tell whether `path` exists in the container's filesystem, with no shell needed."""
         command = ["docker", "cp", "--follow-link", f"{container}:{path}", "-"]
         result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                timeout=60)
+                                timeout=60, check=False)
         return result.returncode == 0
 
     def logs(self, container: str, tail: int = 30) -> str:
@@ -206,13 +229,40 @@ class Engine:
 
     # Compose
 
-    def compose(self, project: str, workdir: Path, compose_file: str, *args: str,
+    def compose(self, project: str, workdir: Path, compose_files: str | list[str], *args: str,
                 timeout: float, env: dict[str, str] | None = None,
                 check: bool = True) -> subprocess.CompletedProcess[str]:
+        files = [compose_files] if isinstance(compose_files, str) else compose_files
+        options = [option for name in files for option in ("--file", name)]
         return self.docker(
-            "compose", "--project-name", project, "--file", compose_file, *args,
+            "compose", "--project-name", project, *options, *args,
             cwd=workdir, env=env, timeout=timeout, check=check,
         )
+
+    def write_label_override(self, workdir: Path, compose_file: str, target: Path,
+                             env: dict[str, str] | None = None) -> Path:
+        """Write a Compose file that adds this run's label to every service, image,
+        network and volume of `compose_file`, so that clean-up finds them all.
+
+        `target` must lie outside the build context, or the images would contain it.
+        """
+        result = self.compose("labels", workdir, compose_file, "config", "--format", "json",
+                              timeout=60, env=env)
+        document = json.loads(result.stdout)
+        labels = {RUN_LABEL: self.run_id}
+        services = {}
+        for name, service in document.get("services", {}).items():
+            services[name] = {"labels": labels}
+            if "build" in service:
+                services[name]["build"] = {"labels": labels}
+        override = {
+            "services": services,
+            "networks": {name: {"labels": labels} for name in document.get("networks", {})},
+            "volumes": {name: {"labels": labels} for name in document.get("volumes", {})},
+        }
+        # JSON is valid YAML, which Compose reads.
+        target.write_text(json.dumps(override, indent=2), encoding="utf-8")
+        return target
 
     def compose_health_report(self, project: str) -> str:
         """Describe each container of the project: state, health and last probe output."""
@@ -253,16 +303,21 @@ class Engine:
         """
         filters = [f"label={self.run_label}"]
         filters += [f"label=com.docker.compose.project={p}" for p in compose_projects]
+        return self.remove_labelled(filters)
+
+    def remove_labelled(self, label_filters: list[str]) -> list[str]:
+        """Remove the containers, networks and volumes matching any of `label_filters`."""
         removed = []
-        for label_filter in filters:
+        for label_filter in label_filters:
             for kind, list_args, remove_args in (
                 ("container", ["ps", "--all", "--quiet"], ["rm", "--force", "--volumes"]),
                 ("network", ["network", "ls", "--quiet"], ["network", "rm"]),
                 ("volume", ["volume", "ls", "--quiet"], ["volume", "rm", "--force"]),
             ):
-                ids = self.docker(*list_args, "--filter", label_filter, timeout=30).stdout.split()
+                ids = self.docker(*list_args, "--filter", label_filter, timeout=30,
+                                  cleaning_up=True).stdout.split()
                 if ids:
-                    self.docker(*remove_args, *ids, timeout=60, check=False)
+                    self.docker(*remove_args, *ids, timeout=60, check=False, cleaning_up=True)
                     removed += [f"{kind} {identifier}" for identifier in ids]
         return removed
 

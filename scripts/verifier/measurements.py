@@ -40,7 +40,7 @@ def write_measurements(
     `results` maps an example name to its measurements, and `base_images` maps
     it to its base images, each with whether it was a local substitute.
     """
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     facts = engine_facts(engine)
     examples = data.get("examples", {})

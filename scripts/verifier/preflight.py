@@ -29,7 +29,7 @@ def docker_problem() -> str | None:
     )
     for command, problem in checks:
         try:
-            result = subprocess.run(command, capture_output=True, timeout=30)
+            result = subprocess.run(command, check=False, capture_output=True, timeout=30)
         except subprocess.TimeoutExpired:
             return f"'{' '.join(command)}' timed out after 30 s: is the Docker daemon stuck?"
         if result.returncode != 0:

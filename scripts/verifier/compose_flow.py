@@ -1,0 +1,137 @@
+"""Verify a [compose] example: bring the stack up, check it, probe it, tear it down."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+from . import checks
+from .engine import Engine, EngineError
+from .steps import STOP_GRACE, ExampleRun, StepFailed, send_probes
+
+
+def verify_compose(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) -> None:
+    """Run the steps of a [compose] contract; raise StepFailed at the first failure."""
+    spec, engine, example = run.example.contract.compose, run.engine, run.example
+    timeouts = example.contract.timeouts
+    wanted = example.contract.checks
+    project = f"verify-{example.slug}-{engine.run_id}"
+    env = {spec.port_variable: "0"} if spec.port_variable else {}
+
+    override = engine.write_label_override(workdir, spec.file,
+                                           workdir.parent / "verify-labels.yaml", env=env)
+    files = [spec.file, str(override)]
+
+    def compose(*args: str, timeout: float = 120, check: bool = True):
+        return engine.compose(project, workdir, files, *args,
+                              timeout=timeout, env=env, check=check)
+
+    def up(step: str) -> None:
+        with run.step(step, logs=lambda: engine.compose_health_report(project)) as details:
+            started = time.monotonic()
+            compose("up", "--build", "--detach", "--wait", "--wait-timeout", str(timeouts.start),
+                    timeout=timeouts.build + timeouts.start)
+            run.measurements.setdefault("up_seconds", time.monotonic() - started)
+            details.append("every service healthy")
+
+    def probe(step: str, probes, token: str) -> None:
+        def logs() -> str:
+            return compose("logs", "--tail", "20", check=False).stdout
+
+        with run.step(step, logs=logs) as details:
+            address = compose("port", spec.service, str(spec.port)).stdout.strip()
+            details += send_probes(f"http://{address}", probes, retry_first=False,
+                                   timeout=timeouts.start, token=token)
+
+    try:
+        up("up")
+        containers = engine.compose_containers(project)
+        built = _built_services(compose)
+        if wanted.healthchecks:
+            with run.step("health") as details:
+                for service, container in sorted(containers.items()):
+                    healthcheck = _container_healthcheck(engine, container)
+                    details.append(f"{service}: "
+                                   + checks.check_healthcheck(engine, container, healthcheck))
+        probe("probe", spec.probes, secrets.token_hex(8))
+        if wanted.non_root:
+            with run.step("user") as details:
+                for service in built:
+                    details.append(f"{service}: "
+                                   + checks.check_non_root(engine, containers[service]))
+        if planted:
+            with run.step("secrets") as details:
+                for service in built:
+                    image = container_image(engine, containers[service])
+                    details.append(f"{service}: "
+                                   + checks.check_dockerignore(engine, image, planted))
+        if wanted.persistence:
+            _check_persistence(run, compose, up, probe)
+        if wanted.stop_within:
+            with run.step("stop") as details:
+                started = time.monotonic()
+                compose("stop", "--timeout", str(STOP_GRACE), timeout=STOP_GRACE + 60)
+                seconds = time.monotonic() - started
+                run.measurements["stop_seconds"] = seconds
+                for service, container in sorted(containers.items()):
+                    code = engine.docker("inspect", "--format", "{{.State.ExitCode}}", container,
+                                         timeout=30).stdout
+                    details.append(f"{service}: " + checks.check_stop(
+                        seconds, int(code), wanted.stop_within))
+    except StepFailed as failure:
+        if run.keep:
+            failure.kept = (f"docker compose --project-name {project} down --volumes "
+                            "--remove-orphans --rmi local")
+            raise
+        _tear_down(run, compose, project, failing=True)
+        raise
+    _tear_down(run, compose, project, failing=False)
+
+
+def _check_persistence(run: ExampleRun, compose, up, probe) -> None:
+    """Write, then read after `down` + `up`, then find nothing after `down -v` + `up`."""
+    persistence = run.example.contract.checks.persistence
+    token = secrets.token_hex(8)
+    probe("write", [persistence.write], token)
+    with run.step("down"):
+        compose("down")
+    up("up-again")
+    probe("kept", [persistence.read], token)
+    with run.step("down-v"):
+        compose("down", "--volumes")
+    up("up-fresh")
+    probe("gone", [persistence.gone], token)
+
+
+def _built_services(compose) -> list[str]:
+    document = json.loads(compose("config", "--format", "json").stdout)
+    return sorted(name for name, service in document["services"].items() if "build" in service)
+
+
+def container_image(engine: Engine, container: str) -> str:
+    return engine.docker("inspect", "--format", "{{.Image}}", container, timeout=30).stdout.strip()
+
+
+def _container_healthcheck(engine: Engine, container: str) -> dict | None:
+    result = engine.docker("inspect", "--format", "{{json .Config.Healthcheck}}", container,
+                           timeout=30)
+    return json.loads(result.stdout or "null")
+
+
+def _tear_down(run: ExampleRun, compose, project: str, failing: bool) -> None:
+    """Remove the stack with its volumes; a clean-up error never hides the first failure."""
+    try:
+        with run.step("down") as details:
+            compose("down", "--volumes", "--remove-orphans", "--rmi", "local")
+            left = run.engine.remove_run_resources([project])
+            if left:
+                raise EngineError(f"'compose down' left {', '.join(left)}")
+            details.append("containers, networks and volumes removed")
+    except StepFailed:
+        if not failing:
+            raise
+        run.engine.remove_run_resources([project])
+
+

@@ -1,0 +1,121 @@
+"""Verify an [image] example: build, check the image, run it, probe it, stop it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from . import checks
+from .discover import EXAMPLES_ROOT, Example, discover_examples
+from .engine import Engine
+from .probes import ProbeError
+from .steps import STOP_GRACE, ExampleRun, StepFailed, no_step, send_probes
+
+
+def image_tag(example: Example) -> str:
+    """Return the tag the verifier gives the image of an [image] example."""
+    return f"zero-to-hero/{example.slug}:verify"
+
+
+def verify_image(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) -> None:
+    """Run the steps of an [image] contract; raise StepFailed at the first failure."""
+    spec, engine, example = run.example.contract.image, run.engine, run.example
+    timeouts = example.contract.timeouts
+    wanted = example.contract.checks
+    tag = image_tag(example)
+    with run.step("build") as details:
+        started = time.monotonic()
+        engine.build(workdir, spec.dockerfile, tag, example.name, timeout=timeouts.build,
+                     no_cache=True)
+        run.measurements["build_cold_seconds"] = time.monotonic() - started
+        run.measurements["image_bytes"] = engine.image_size(tag)
+        details.append(f"{run.measurements['image_bytes'] / checks.MEGABYTE:.1f} MB "
+                       "without the layer cache")
+    if wanted.size:
+        with run.step("size") as details:
+            other = _other_image_bytes(run, wanted.size.smaller_than)
+            details.append(checks.check_size(run.measurements["image_bytes"], wanted.size, other))
+    if planted:
+        with run.step("secrets") as details:
+            details.append(checks.check_dockerignore(engine, tag, planted))
+    if wanted.layer_reuse:
+        with run.step("rebuild") as details:
+            with (workdir / wanted.layer_reuse.change).open("a", encoding="utf-8") as file:
+                file.write("\n# A change to the application code only.\n")
+            started = time.monotonic()
+            output = engine.build(workdir, spec.dockerfile, tag, example.name,
+                                  timeout=timeouts.build)
+            run.measurements["build_warm_seconds"] = time.monotonic() - started
+            details.append(checks.check_layer_reuse(output, wanted.layer_reuse))
+
+    name = f"verify-{example.slug}-{engine.run_id}"
+    if spec.output is not None:
+        with run.step("run") as details:
+            output = engine.run_to_completion(tag, name, timeout=timeouts.start)
+            if spec.output not in output:
+                raise ProbeError(f"output lacks {spec.output!r}: {output[-300:]}")
+            details.append(f"printed {spec.output!r}")
+        return
+    try:
+        _run_and_probe(run, tag, name)
+        if wanted.arbitrary_uid:
+            with run.step("any-uid", logs=lambda: engine.logs(f"{name}-uid")) as details:
+                _run_and_probe(run, tag, f"{name}-uid", user=checks.ARBITRARY_UID, record=False)
+                details.append(f"answers when run as {checks.ARBITRARY_UID}")
+        if wanted.stop_within:
+            with run.step("stop", logs=lambda: engine.logs(name)) as details:
+                seconds, code = engine.stop(name, grace=STOP_GRACE)
+                run.measurements["stop_seconds"] = seconds
+                details.append(checks.check_stop(seconds, code, wanted.stop_within))
+    except StepFailed as failure:
+        if run.keep:
+            failure.kept = f"docker rm --force {name} {name}-uid"
+            raise
+        engine.docker("rm", "--force", name, f"{name}-uid", timeout=60, check=False)
+        raise
+    engine.docker("rm", "--force", name, f"{name}-uid", timeout=60, check=False)
+
+
+def _run_and_probe(run: ExampleRun, tag: str, name: str, user: str | None = None,
+                   record: bool = True) -> None:
+    spec, engine, wanted = run.example.contract.image, run.engine, run.example.contract.checks
+    step = run.step if record else no_step
+    with step("run", logs=lambda: engine.logs(name)) as details:
+        started = time.monotonic()
+        container = engine.start_container(tag, name, spec.port, user=user)
+        engine.wait_healthy(container, timeout=run.example.contract.timeouts.start)
+        if record:
+            run.measurements["healthy_seconds"] = time.monotonic() - started
+        details.append("healthy" if engine.health(container) else "running")
+    with step("probe", logs=lambda: engine.logs(name)) as details:
+        base_url = f"http://127.0.0.1:{engine.host_port(container, spec.port)}"
+        details += send_probes(base_url, spec.probes, retry_first=True,
+                               timeout=run.example.contract.timeouts.start)
+    if record and wanted.non_root:
+        with run.step("user") as details:
+            details.append(checks.check_non_root(engine, container))
+    if record and wanted.healthchecks:
+        with run.step("health") as details:
+            details.append(checks.check_healthcheck(engine, container,
+                                                    engine.image_config(tag).get("Healthcheck")))
+
+
+def _other_image_bytes(run: ExampleRun, other_name: str | None) -> int | None:
+    """Return the size of another example's image, building it when it is missing."""
+    if other_name is None:
+        return None
+    others = [e for e in discover_examples(EXAMPLES_ROOT) if e.name == other_name]
+    if not others or not others[0].contract.image:
+        raise ProbeError(f"smaller_than names {other_name!r}, which is no [image] example")
+    other = others[0]
+    tag = image_tag(other)
+    if not _image_exists(run.engine, tag):
+        run.engine.build(other.path, other.contract.image.dockerfile, tag, other.name,
+                         timeout=run.example.contract.timeouts.build)
+    return run.engine.image_size(tag)
+
+
+def _image_exists(engine: Engine, tag: str) -> bool:
+    return engine.docker("image", "inspect", tag, timeout=30, check=False).returncode == 0
+
+

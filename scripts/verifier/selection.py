@@ -1,0 +1,100 @@
+"""Choose which examples a run verifies: by path, by what changed in git, by shard."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from .discover import REPOSITORY_ROOT, Example
+
+# A change under these paths can change any example's outcome.
+VERIFIER_PATHS = ("scripts/verifier/", "scripts/base-images/", "scripts/offline-images")
+
+_INCLUDE = re.compile(r'^\s*-{1,3}8<-{1,3}\s+"([^"]+)"', re.MULTILINE)
+
+
+class SelectionError(Exception):
+    """A selection that names no example, or a git reference that cannot be read."""
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """Parse `I/N` (1 <= I <= N) into (I, N)."""
+    match = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not match:
+        raise SelectionError(f"invalid shard {text!r}: expected I/N, such as 1/4")
+    index, total = int(match.group(1)), int(match.group(2))
+    if not 1 <= index <= total:
+        raise SelectionError(f"invalid shard {text!r}: I must be between 1 and N")
+    return index, total
+
+
+def shard(examples: list[Example], index: int, total: int) -> list[Example]:
+    """Return shard `index` of `total`: every total-th example by name, from index - 1.
+
+    The split depends only on the sorted names, so every machine of a CI matrix
+    computes the same shards without talking to the others.
+    """
+    ordered = sorted(examples, key=lambda example: example.name)
+    return ordered[index - 1::total]
+
+
+def by_paths(examples: list[Example], paths: list[Path]) -> list[Example]:
+    """Return the examples whose folders are `paths`; an unknown path is an error."""
+    wanted = {path.resolve(): path for path in paths}
+    selected = [example for example in examples if example.path.resolve() in wanted]
+    found = {example.path.resolve() for example in selected}
+    for resolved, original in wanted.items():
+        if resolved not in found:
+            raise SelectionError(f"{original}: not an example folder (no verify.toml)")
+    return selected
+
+
+def changed_files(ref: str, root: Path = REPOSITORY_ROOT) -> list[str]:
+    """Return the paths changed since `ref`, committed or not, and untracked files."""
+    def git(*args: str) -> list[str]:
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                check=False)
+        if result.returncode != 0:
+            raise SelectionError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+        return [line for line in result.stdout.splitlines() if line]
+
+    git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return sorted(set(git("diff", "--name-only", ref, "--"))
+                  | set(git("ls-files", "--others", "--exclude-standard")))
+
+
+def affected(examples: list[Example], changed: list[str],
+             root: Path = REPOSITORY_ROOT) -> tuple[list[Example], list[str]]:
+    """Return the examples and the pages that `changed` files affect.
+
+    An example is affected when a file in its folder changed, when a changed page
+    includes one of its files, or when the verifier itself changed. A page is
+    affected when it changed or when a file it includes changed.
+    """
+    if any(path.startswith(VERIFIER_PATHS) for path in changed):
+        hit = set(examples)
+    else:
+        hit = {example for example in examples
+               if any(_inside(path, example, root) for path in changed)}
+    pages = []
+    for page in sorted((root / "docs").rglob("*.md")):
+        relative = page.relative_to(root).as_posix()
+        included = _included_files(page)
+        page_changed = relative in changed
+        if page_changed or any(path in changed for path in included):
+            pages.append(relative)
+        if page_changed:
+            hit |= {example for example in examples
+                    if any(_inside(path, example, root) for path in included)}
+    return sorted(hit, key=lambda example: example.name), pages
+
+
+def _inside(path: str, example: Example, root: Path) -> bool:
+    folder = example.path.resolve().relative_to(root.resolve()).as_posix() + "/"
+    return path.startswith(folder)
+
+
+def _included_files(page: Path) -> list[str]:
+    # `path:section` names a part of a file; only the file matters here.
+    return [target.split(":")[0] for target in _INCLUDE.findall(page.read_text(encoding="utf-8"))]

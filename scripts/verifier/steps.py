@@ -1,0 +1,107 @@
+"""The pieces every flow shares: a step's result, its failure, and the probes."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from . import checks
+from .discover import Example
+from .engine import Engine, EngineError
+from .probes import ProbeError, check_probe, wait_until_answers
+
+STOP_GRACE = 10
+
+
+@dataclass
+class StepResult:
+    """One engine action of an example: what it was, how it went, how long it took."""
+
+    example: str
+    step: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+
+class StepFailed(Exception):
+    """A step whose failure ends the example; `logs` holds the relevant output.
+
+    `kept` is the command that removes what a run with `keep` left running.
+    """
+
+    def __init__(self, example: str, step: str, message: str, logs: str = ""):
+        super().__init__(f"{example}: {step} failed: {message}")
+        self.example, self.step, self.reason, self.logs = example, step, message, logs
+        self.kept: str | None = None
+
+
+@dataclass
+class ExampleRun:
+    """The steps of one example as it is verified, reported as they finish."""
+
+    example: Example
+    engine: Engine
+    on_step: Callable[[StepResult], None] = lambda result: None
+    keep: bool = False
+    steps: list[StepResult] = field(default_factory=list)
+    measurements: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str, logs: Callable[[], str] = lambda: "") -> Iterator[list[str]]:
+        """Time the enclosed block as step `name`; turn its errors into StepFailed.
+
+        The block may append a short description of its outcome to the yielded list.
+        """
+        started = time.monotonic()
+        details: list[str] = []
+        try:
+            yield details
+        except (EngineError, ProbeError, checks.CheckFailed, OSError,
+                subprocess.TimeoutExpired) as error:
+            self._record(name, False, started, str(error))
+            output = getattr(error, "output", "")
+            raise StepFailed(self.example.name, name, str(error),
+                             _tail(output) + _tail(_safe(logs))) from None
+        self._record(name, True, started, "; ".join(details))
+
+    def _record(self, name: str, ok: bool, started: float, detail: str) -> None:
+        result = StepResult(self.example.name, name, ok, time.monotonic() - started, detail)
+        self.steps.append(result)
+        self.on_step(result)
+
+
+@contextmanager
+def no_step(name: str, logs: Callable[[], str] = lambda: "") -> Iterator[list[str]]:
+    """Stand in for ExampleRun.step where a repeated action records no step of its own."""
+    yield []
+
+
+def send_probes(base_url: str, probes, retry_first: bool, timeout: float,
+                token: str | None = None) -> list[str]:
+    """Send each probe in order and return a line for each; the first may be retried."""
+    token = token or secrets.token_hex(8)
+    answered = []
+    for index, probe in enumerate(probes):
+        if index == 0 and retry_first:
+            answered.append(wait_until_answers(base_url, probe, token, timeout=timeout))
+        else:
+            answered.append(check_probe(base_url, probe, token))
+    return answered
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    kept = text.strip().splitlines()[-lines:]
+    return "\n".join(kept) + "\n" if kept else ""
+
+
+def _safe(function: Callable[[], str]) -> str:
+    # Collecting logs must never hide the error being reported.
+    try:
+        return function()
+    except (EngineError, OSError) as error:
+        return f"(could not collect logs: {error})\n"
