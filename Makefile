@@ -26,9 +26,11 @@ build: $(STAMP) ## Build the static site into site/
 	$(VENV)/bin/mkdocs build --strict
 
 test: require-docker build ## Build the site and verify every example with Docker
+	$(PYTHON) scripts/snippet_coverage.py
 	$(PYTHON) -m pytest
 
 test-site: build ## Run the tests that need no Docker engine
+	$(PYTHON) scripts/snippet_coverage.py
 	$(PYTHON) -m pytest -m "not docker"
 
 require-docker:

@@ -35,13 +35,9 @@ from markdown.extensions.attr_list import get_attrs_and_remainder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# The Markdown fence reader belongs to the site tests, and this check shares
-# it, so importing this module adds tests/site to sys.path.
-_SITE_TESTS = str(REPO_ROOT / "tests" / "site")
-if _SITE_TESTS not in sys.path:
-    sys.path.append(_SITE_TESTS)
-
-from markdown_fences import (
+# Run as a script, this file's folder is on sys.path; imported by the tests,
+# scripts/ is on pytest's path.
+from markdown_fences import (  # noqa: E402
     INCLUDE_LINE,
     OPENING_FENCE,
     SECTION_MARKER,

@@ -87,7 +87,7 @@ def test_section_include_drops_marker_lines(site_dir):
     assert "8<" not in section
     assert section.strip("\n").splitlines() == [
         "RUN useradd --create-home --uid 10001 --user-group app",
-        "USER app",
+        "USER 10001:10001",
     ]
 
 
