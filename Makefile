@@ -33,6 +33,9 @@ test-site: build ## Run the tests that need no Docker engine
 	$(PYTHON) scripts/snippet_coverage.py
 	$(PYTHON) -m pytest -m "not docker"
 
+bench: require-docker $(STAMP) ## Time the verifier against a naive loop and the floor
+	$(PYTHON) scripts/bench
+
 require-docker:
 	@python3 -m verifier.preflight
 

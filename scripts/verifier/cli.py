@@ -61,6 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cleanup", action="store_true",
                         help="remove every container, network and volume left by any "
                              "verifier run, then exit")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="build images without the layer cache, to time first builds")
     parser.add_argument("--junit-xml", type=Path, metavar="FILE",
                         help="also write the results as JUnit XML to FILE")
     parser.add_argument("--markdown", type=Path, metavar="FILE",
@@ -120,7 +122,7 @@ def run(examples, args: argparse.Namespace) -> int:
         outcomes[example.name] = outcome
         try:
             verify_example(example, engine, on_step=lambda step: printer.step(step, outcome),
-                           keep=args.keep, workspace=workspace)
+                           keep=args.keep, workspace=workspace, no_cache=args.no_cache)
         except StepFailed as failure:
             outcome.failure = failure
             if not interrupted.is_set():

@@ -20,14 +20,16 @@ __all__ = ["ExampleRun", "StepFailed", "StepResult", "image_tag", "verify_exampl
 
 def verify_example(example: Example, engine: Engine,
                    on_step: Callable[[StepResult], None] = lambda result: None,
-                   keep: bool = False, workspace: Path | None = None) -> ExampleRun:
+                   keep: bool = False, workspace: Path | None = None,
+                   no_cache: bool = False) -> ExampleRun:
     """Verify one example in a fresh copy of its folder; raise StepFailed on failure.
 
     With `keep`, a failed example's containers stay for inspection, and the
     StepFailed's `kept` gives the command that removes them. The copy goes into
     a temporary folder under `workspace` (default: the system's temporary folder).
+    With `no_cache`, images are built without the layer cache, to time first builds.
     """
-    run = ExampleRun(example, engine, on_step, keep=keep)
+    run = ExampleRun(example, engine, on_step, keep=keep, no_cache=no_cache)
     with tempfile.TemporaryDirectory(prefix=f"verify-{example.slug}-",
                                      dir=workspace) as folder:
         workdir = _copy_example(example.path, Path(folder) / example.path.name)

@@ -73,9 +73,9 @@ def affected(examples: list[Example], changed: list[str],
     affected when it changed or when a file it includes changed.
     """
     if any(path.startswith(VERIFIER_PATHS) for path in changed):
-        hit = set(examples)
+        hit = {example.name for example in examples}
     else:
-        hit = {example for example in examples
+        hit = {example.name for example in examples
                if any(_inside(path, example, root) for path in changed)}
     pages = []
     for page in sorted((root / "docs").rglob("*.md")):
@@ -85,9 +85,9 @@ def affected(examples: list[Example], changed: list[str],
         if page_changed or any(path in changed for path in included):
             pages.append(relative)
         if page_changed:
-            hit |= {example for example in examples
+            hit |= {example.name for example in examples
                     if any(_inside(path, example, root) for path in included)}
-    return sorted(hit, key=lambda example: example.name), pages
+    return [example for example in examples if example.name in hit], pages
 
 
 def _inside(path: str, example: Example, root: Path) -> bool:

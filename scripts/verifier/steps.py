@@ -48,6 +48,7 @@ class ExampleRun:
     engine: Engine
     on_step: Callable[[StepResult], None] = lambda result: None
     keep: bool = False
+    no_cache: bool = False
     steps: list[StepResult] = field(default_factory=list)
     measurements: dict[str, float] = field(default_factory=dict)
 

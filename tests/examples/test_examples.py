@@ -21,7 +21,8 @@ def test_example_keeps_its_contract(example, engine: Engine, record_step, record
                                     record_measurements):
     record_base_images(example.name, base_images(example))
     try:
-        run = verify_example(example, engine, on_step=record_step)
+        # Without the layer cache, so that the build times on the pages are first builds.
+        run = verify_example(example, engine, on_step=record_step, no_cache=True)
     except StepFailed as failure:
         pytest.fail(f"{failure}\n--- last lines of the logs ---\n{failure.logs}", pytrace=False)
     record_measurements(example.name, run.measurements)
