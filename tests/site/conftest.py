@@ -14,8 +14,9 @@ import pytest
 from site_paths import REPO_ROOT
 
 # What a build reads: the configuration, the pages, the theme overrides, the
-# macros module and the example files that pages include.
-SITE_SOURCES = ("mkdocs.yml", "docs", "overrides", "scripts/docs_macros.py", "examples")
+# macros package, the example files that pages include and the measurements
+# that the macros show.
+SITE_SOURCES = ("mkdocs.yml", "docs", "overrides", "scripts/docs_macros", "examples", "data")
 
 BUILD_TIMEOUT = 300
 

@@ -1,13 +1,4 @@
-"""Macros for the documentation site, loaded by mkdocs-macros-plugin.
-
-Only pages whose front matter sets `render_macros: true` render macros, and an
-undefined name or a template error fails the build (see the macros plugin in
-mkdocs.yml).
-"""
-
-# No `from __future__ import annotations` here: mkdocs-macros-plugin loads this
-# file without adding it to sys.modules, and dataclasses cannot resolve string
-# annotations of a module that is missing from sys.modules.
+"""The series listing: read the front matter of the pages and render their cards."""
 
 import datetime
 import html
@@ -162,13 +153,3 @@ def render_listing(chapters: list[Chapter], page_path: str, series: str) -> str:
     cards.append("</div>")
     return "\n".join(cards) + "\n"
 
-
-def define_env(env) -> None:
-    """Register the site's macros with mkdocs-macros-plugin."""
-
-    @env.macro
-    def series_listing(series: str) -> str:
-        """List the chapters of `series`, oldest first, as cards linking to each."""
-        docs_dir = Path(env.conf["docs_dir"])
-        chapters = find_chapters(docs_dir, series)
-        return render_listing(chapters, env.page.file.src_uri, series)
