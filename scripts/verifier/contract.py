@@ -41,6 +41,10 @@ class ImageSpec(_Table):
     """Build the example's Dockerfile, run the image and probe it."""
 
     dockerfile: str = "Dockerfile"
+    # The build context, relative to the contract's folder. Set it only for an
+    # image built from outside its example folder, such as the site's own image:
+    # the verifier then builds in place instead of in a copy of the folder.
+    context: str | None = None
     port: int | None = None
     probes: list[Probe] = Field(default_factory=list)
     output: str | None = None
@@ -125,6 +129,9 @@ class Contract(_Table):
             raise ValueError("needs an [image] or a [compose] table")
         if self.checks.persistence and self.compose is None:
             raise ValueError("[checks] persistence needs a [compose] table")
+        if self.image and self.image.context and (self.checks.dockerignore or self.compose):
+            raise ValueError("[image] context cannot be combined with [compose] or "
+                             "dockerignore, which work on a copy of the example folder")
         return self
 
 

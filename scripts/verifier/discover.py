@@ -27,9 +27,16 @@ class Example:
         return self.name.replace("/", "-").lower()
 
 
-def discover_examples(examples_root: Path) -> list[Example]:
-    """Return every example under `examples_root`, sorted by name."""
+def discover_examples(examples_root: Path, include_site: bool = True) -> list[Example]:
+    """Return every example under `examples_root`, sorted by name.
+
+    With `include_site`, the site's own container is an example too when the
+    repository root has a contract; it is named "site" and comes first.
+    """
     examples = []
+    root = examples_root.parent
+    if include_site and (root / CONTRACT_FILE).exists():
+        examples.append(Example(name="site", path=root, contract=load_contract(root)))
     for contract_path in sorted(examples_root.rglob(CONTRACT_FILE)):
         folder = contract_path.parent
         name = folder.relative_to(examples_root).as_posix()

@@ -32,7 +32,11 @@ def verify_example(example: Example, engine: Engine,
     run = ExampleRun(example, engine, on_step, keep=keep, no_cache=no_cache)
     with tempfile.TemporaryDirectory(prefix=f"verify-{example.slug}-",
                                      dir=workspace) as folder:
-        workdir = _copy_example(example.path, Path(folder) / example.path.name)
+        image = example.contract.image
+        if image and image.context:
+            workdir = (example.path / image.context).resolve()
+        else:
+            workdir = _copy_example(example.path, Path(folder) / example.path.name)
         planted = {}
         if example.contract.checks.dockerignore:
             with run.step("plant") as details:
@@ -63,9 +67,16 @@ def _lint(run: ExampleRun, workdir: Path) -> None:
             result = run.engine.compose("lint", workdir, run.example.contract.compose.file,
                                         "config", "--quiet", timeout=60)
             details.append(checks.check_compose_config(result.stderr))
-        for dockerfile in sorted(workdir.glob("Dockerfile*")):
+        for dockerfile in _dockerfiles(run, workdir):
             details.append(checks.check_hadolint(dockerfile, ignored, subprocess.run))
-            output = run.engine.build_check(workdir, dockerfile.name, timeout=run.example.contract.timeouts.build)
+            output = run.engine.build_check(workdir, dockerfile.name,
+                                            timeout=run.example.contract.timeouts.build)
             details.append(checks.check_build_warnings(output, dockerfile.name, ignored))
 
 
+def _dockerfiles(run: ExampleRun, workdir: Path) -> list[Path]:
+    image = run.example.contract.image
+    if image and image.context:
+        # Building in place, only the contract's own Dockerfile belongs to the example.
+        return [workdir / image.dockerfile]
+    return sorted(workdir.glob("Dockerfile*"))
