@@ -80,8 +80,9 @@ def check_stop(seconds: float, exit_code: int, within: float) -> str:
 def plant_ignored_files(workdir: Path) -> dict[str, bytes]:
     """Create a file for each .dockerignore pattern, each holding a unique secret.
 
-    Returns the secrets by the path that holds them. The values of `.env` are
-    added too, so a secret of the example's own `.env` is also searched for.
+    Returns the secrets by the path that holds them. A secret goes into `.env`
+    too, created if needed, whether or not `.dockerignore` lists it, and the
+    values of `.env` are searched for as well.
     """
     ignore_file = workdir / ".dockerignore"
     if not ignore_file.exists():
@@ -100,6 +101,11 @@ def plant_ignored_files(workdir: Path) -> dict[str, bytes]:
         with target.open("a", encoding="utf-8") as file:
             file.write(f"\nVERIFY_PLANTED_SECRET={secret}\n")
         planted[relative] = secret.encode()
+    if ".env" not in planted:
+        secret = f"planted-secret-{secrets.token_hex(8)}"
+        with (workdir / ".env").open("a", encoding="utf-8") as file:
+            file.write(f"\nVERIFY_PLANTED_SECRET={secret}\n")
+        planted[".env"] = secret.encode()
     # A value copied unchanged from .env.example is a published default, not a secret.
     example = workdir / ".env.example"
     published = example.read_text(encoding="utf-8") if example.exists() else ""
@@ -165,8 +171,9 @@ def _path_dirs(engine: Engine, container: str) -> list[str]:
 def check_hadolint(dockerfile: Path, ignored: dict[str, str], run) -> str:
     """Run hadolint; `run` is subprocess.run, passed in so tests can see the command."""
     options = [f"--ignore={rule}" for rule in ignored]
-    result = run([_hadolint_program(), "--no-color", *options, str(dockerfile)],
-                 capture_output=True, text=True, timeout=60)
+    # Run from the example's folder, so messages name the file as the reader knows it.
+    result = run([_hadolint_program(), "--no-color", *options, dockerfile.name],
+                 cwd=dockerfile.parent, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         first = (result.stdout or result.stderr).strip().splitlines()
         raise CheckFailed(f"hadolint: {first[0] if first else 'failed'}"

@@ -47,7 +47,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("examples", nargs="*", type=Path, metavar="EXAMPLE",
-                        help="example folders to verify (default: every folder under examples/)")
+                        help="example folders to verify (default: every example under the "
+                             "root folder)")
+    parser.add_argument("--root", type=Path, default=EXAMPLES_ROOT, metavar="DIR",
+                        help="folder to discover examples under; an example's name is its "
+                             "path relative to DIR (default: examples/)")
     parser.add_argument("--changed", nargs="?", const="main", metavar="REF",
                         help="verify only the examples affected by changes since the git "
                              "reference REF (default: main), committed or not")
@@ -77,7 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def select(args: argparse.Namespace):
     """Return the examples to verify and the pages affected by --changed."""
-    examples = discover_examples(EXAMPLES_ROOT)
+    examples = discover_examples(args.root)
     pages: list[str] = []
     if args.examples:
         examples = by_paths(examples, args.examples)

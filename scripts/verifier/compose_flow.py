@@ -68,7 +68,7 @@ def verify_compose(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) ->
                     details.append(f"{service}: "
                                    + checks.check_dockerignore(engine, image, planted))
         if wanted.persistence:
-            _check_persistence(run, compose, up, probe)
+            _check_persistence(run, project, compose, up, probe)
         if wanted.stop_within:
             with run.step("stop") as details:
                 started = time.monotonic()
@@ -90,13 +90,19 @@ def verify_compose(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) ->
     _tear_down(run, compose, project, failing=False)
 
 
-def _check_persistence(run: ExampleRun, compose, up, probe) -> None:
+def _check_persistence(run: ExampleRun, project: str, compose, up, probe) -> None:
     """Write, then read after `down` + `up`, then find nothing after `down -v` + `up`."""
     persistence = run.example.contract.checks.persistence
     token = secrets.token_hex(8)
     probe("write", [persistence.write], token)
     with run.step("down"):
+        # `down` keeps volumes, and so orphans the anonymous ones of an image's
+        # VOLUME lines, which carry no label: remove those by name.
+        containers = run.engine.compose_containers(project).values()
+        anonymous = run.engine.anonymous_volumes(list(containers))
         compose("down")
+        if anonymous:
+            run.engine.docker("volume", "rm", "--force", *anonymous, timeout=60)
     up("up-again")
     probe("kept", [persistence.read], token)
     with run.step("down-v"):

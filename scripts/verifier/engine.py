@@ -189,9 +189,13 @@ class Engine:
                 return
             if not self.is_running(container):
                 raise EngineError("the container exited before it was healthy")
+            if health.get("Status") == "unhealthy":
+                # As `docker compose up --wait` does, an unhealthy container fails at once.
+                raise EngineError(f"unhealthy: {_health_output(health)}", _health_output(health))
             if time.monotonic() > deadline:
                 raise EngineError(
-                    f"not healthy after {timeout:.0f} s (status: {health.get('Status')})",
+                    f"not healthy after {timeout:.0f} s (status: {health.get('Status')}; "
+                    f"{_health_output(health)})",
                     _health_output(health),
                 )
             time.sleep(0.5)
@@ -285,6 +289,22 @@ class Engine:
             "--format", '{{.Label "com.docker.compose.service"}} {{.Names}}', timeout=30,
         )
         return dict(line.split() for line in result.stdout.splitlines() if line.strip())
+
+    def anonymous_volumes(self, containers: list[str]) -> list[str]:
+        """Return the volumes mounted by `containers` that no Compose file declared."""
+        if not containers:
+            return []
+        mounts = json.loads(self.docker("inspect", "--format", "{{json .Mounts}}", *containers,
+                                        timeout=30).stdout.replace("\n", ",").join("[]")
+                            .replace(",]", "]"))
+        names = [m["Name"] for group in mounts for m in group or [] if m.get("Type") == "volume"]
+        anonymous = []
+        for name in names:
+            labels = json.loads(self.docker("volume", "inspect", "--format", "{{json .Labels}}",
+                                            name, timeout=30).stdout or "null") or {}
+            if "com.docker.compose.volume" not in labels:
+                anonymous.append(name)
+        return anonymous
 
     def _project_containers(self, project: str) -> list[str]:
         result = self.docker(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 
 from . import checks
 from .discover import EXAMPLES_ROOT, Example, discover_examples
-from .engine import Engine
+from .engine import EXAMPLE_LABEL, Engine
 from .probes import ProbeError
 from .steps import STOP_GRACE, ExampleRun, StepFailed, no_step, send_probes
 
@@ -42,8 +43,9 @@ def verify_image(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) -> N
             details.append(checks.check_dockerignore(engine, tag, planted))
     if wanted.layer_reuse:
         with run.step("rebuild") as details:
+            # A new value each run: a change BuildKit has seen before would come from its cache.
             with (workdir / wanted.layer_reuse.change).open("a", encoding="utf-8") as file:
-                file.write("\n# A change to the application code only.\n")
+                file.write(f"\n# A change to the application code only: {secrets.token_hex(8)}\n")
             started = time.monotonic()
             output = engine.build(workdir, spec.dockerfile, tag, example.name,
                                   timeout=timeouts.build)
@@ -71,11 +73,24 @@ def verify_image(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) -> N
                 details.append(checks.check_stop(seconds, code, wanted.stop_within))
     except StepFailed as failure:
         if run.keep:
-            failure.kept = f"docker rm --force {name} {name}-uid"
+            failure.kept = f"docker rm --force --volumes {name} {name}-uid"
             raise
-        engine.docker("rm", "--force", name, f"{name}-uid", timeout=60, check=False)
+        _remove(engine, name, example)
         raise
-    engine.docker("rm", "--force", name, f"{name}-uid", timeout=60, check=False)
+    except BaseException:
+        _remove(engine, name, example)
+        raise
+    _remove(engine, name, example)
+
+
+def _remove(engine: Engine, name: str, example: Example) -> None:
+    """Remove the run's containers with their anonymous volumes, and images left untagged."""
+    engine.docker("rm", "--force", "--volumes", name, f"{name}-uid", timeout=60, check=False,
+                  cleaning_up=True)
+    # A rebuild moves the tag to the new image: prune only the dangling images of this example.
+    engine.docker("image", "prune", "--force", "--filter",
+                  f"label={EXAMPLE_LABEL}={example.name}", timeout=60, check=False,
+                  cleaning_up=True)
 
 
 def _run_and_probe(run: ExampleRun, tag: str, name: str, user: str | None = None,

@@ -41,9 +41,9 @@ def check_probe(base_url: str, probe: Probe, token: str) -> str:
         status, text = error.code, error.read().decode(errors="replace")
     described = f"{probe.method} {path} -> {status}"
     if status != probe.status:
-        raise ProbeError(f"{described}, expected {probe.status}: {text[:300]}")
+        raise ProbeError(f"{described}, expected {probe.status}: {text[:300].strip()}")
     if probe.contains is not None and substitute(probe.contains, token) not in text:
-        raise ProbeError(f"{described}, body lacks {probe.contains!r}: {text[:300]}")
+        raise ProbeError(f"{described}, body lacks {probe.contains!r}: {text[:300].strip()}")
     if probe.json_:
         _check_json(described, text, substitute(probe.json_, token))
     return described

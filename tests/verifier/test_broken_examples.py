@@ -214,9 +214,6 @@ def test_broken_fixture_fails_at_its_step(defect: Defect, engine: Engine, tmp_pa
 
 @pytest.mark.docker
 @pytest.mark.usefixtures("remove_fixture_images")
-@pytest.mark.xfail(strict=True, reason=(
-    "the plant step writes a secret into .env only when .dockerignore lists .env, "
-    "and a .env copied from .env.example contains only published values"))
 def test_env_leak_found_without_reader_env(engine: Engine):
     example = fixture_example("broken/leaks-env-into-image")
     try:
@@ -230,9 +227,6 @@ def test_env_leak_found_without_reader_env(engine: Engine):
 
 @pytest.mark.docker
 @pytest.mark.usefixtures("remove_fixture_images")
-@pytest.mark.xfail(strict=True, reason=(
-    "the rebuild step appends the same comment on every run, so a second run finds "
-    "the changed source in the layer cache and reuses the install step"))
 def test_source_before_deps_found_on_second_run(engine: Engine):
     example = fixture_example("broken/copies-source-before-deps")
     failed_steps = []
