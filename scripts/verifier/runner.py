@@ -68,10 +68,12 @@ def _lint(run: ExampleRun, workdir: Path) -> None:
                                         "config", "--quiet", timeout=60)
             details.append(checks.check_compose_config(result.stderr))
         for dockerfile in _dockerfiles(run, workdir):
-            details.append(checks.check_hadolint(dockerfile, ignored, subprocess.run))
+            # BuildKit first: on a parse error it names the line and the instruction,
+            # where hadolint only names the column at which it stopped.
             output = run.engine.build_check(workdir, dockerfile.name,
                                             timeout=run.example.contract.timeouts.build)
             details.append(checks.check_build_warnings(output, dockerfile.name, ignored))
+            details.append(checks.check_hadolint(dockerfile, ignored, subprocess.run))
 
 
 def _dockerfiles(run: ExampleRun, workdir: Path) -> list[Path]:
