@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from . import checks
+from .diagnose import diagnose
 from .discover import Example
 from .engine import Engine, EngineError
 from .probes import ProbeError, check_probe, wait_until_answers
@@ -64,10 +65,20 @@ class ExampleRun:
             yield details
         except (EngineError, ProbeError, checks.CheckFailed, OSError,
                 subprocess.TimeoutExpired) as error:
-            self._record(name, False, started, str(error))
-            output = getattr(error, "output", "")
-            raise StepFailed(self.example.name, name, str(error),
-                             _tail(output) + _tail(_safe(logs))) from None
+            message, output, collected = str(error), getattr(error, "output", ""), _safe(logs)
+            kept_output = _tail(output)
+            if isinstance(error, EngineError):
+                # The logs keep the whole output of the docker command. A known failure
+                # gets one line that names the file and the fix, and the logs start
+                # with the message it replaces, which shows the command.
+                kept_output = f"{output.strip()}\n" if output.strip() else ""
+                diagnosis = diagnose(message, output, collected)
+                if diagnosis:
+                    kept_output = f"{message}\n{kept_output}"
+                    message = diagnosis
+            self._record(name, False, started, message)
+            raise StepFailed(self.example.name, name, message,
+                             kept_output + _tail(collected)) from None
         self._record(name, True, started, "; ".join(details))
 
     def _record(self, name: str, ok: bool, started: float, detail: str) -> None:
