@@ -25,6 +25,12 @@ serve: $(STAMP) ## Serve the site on http://127.0.0.1:8000, rebuilding on change
 build: $(STAMP) ## Build the static site into site/
 	$(VENV)/bin/mkdocs build --strict
 
+# A canary for the move to Zensical, kept out of `make test`: it exits 0 even
+# when Zensical fails. Set ZENSICAL_VERSION to try another release.
+.PHONY: build-zensical
+build-zensical: $(STAMP) ## Build the site with Zensical too and print what differs
+	-$(PYTHON) scripts/zensical_canary.py $(if $(ZENSICAL_VERSION),--version $(ZENSICAL_VERSION))
+
 test: require-docker build ## Build the site and verify every example with Docker
 	$(PYTHON) scripts/snippet_coverage.py
 	$(PYTHON) -m pytest
