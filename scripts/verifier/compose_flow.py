@@ -31,7 +31,9 @@ def verify_compose(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) ->
     def up(step: str) -> None:
         with run.step(step, logs=lambda: engine.compose_health_report(project)) as details:
             started = time.monotonic()
-            compose("up", "--build", "--detach", "--wait", "--wait-timeout", str(timeouts.start),
+            # Compose takes whole seconds: a contract's `start = 60` reads as 60.0, invalid here.
+            compose("up", "--build", "--detach", "--wait",
+                    "--wait-timeout", f"{max(timeouts.start, 1):.0f}",
                     timeout=timeouts.build + timeouts.start)
             run.measurements.setdefault("up_seconds", time.monotonic() - started)
             details.append("every service healthy")
