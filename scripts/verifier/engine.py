@@ -326,13 +326,18 @@ class Engine:
         return self.remove_labelled(filters)
 
     def remove_labelled(self, label_filters: list[str]) -> list[str]:
-        """Remove the containers, networks and volumes matching any of `label_filters`."""
+        """Remove the containers, networks, volumes and images matching any of `label_filters`.
+
+        Only the images that Compose built for a run carry the run label: an
+        interrupted run never reaches the `down --rmi local` that removes them.
+        """
         removed = []
         for label_filter in label_filters:
             for kind, list_args, remove_args in (
                 ("container", ["ps", "--all", "--quiet"], ["rm", "--force", "--volumes"]),
                 ("network", ["network", "ls", "--quiet"], ["network", "rm"]),
                 ("volume", ["volume", "ls", "--quiet"], ["volume", "rm", "--force"]),
+                ("image", ["image", "ls", "--quiet"], ["image", "rm", "--force"]),
             ):
                 ids = self.docker(*list_args, "--filter", label_filter, timeout=30,
                                   cleaning_up=True).stdout.split()
