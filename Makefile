@@ -19,6 +19,11 @@ $(STAMP): requirements/site.txt requirements/test.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements/test.txt
 	@touch $@
 
+# The browser tests inject axe-core from node_modules; npm ci installs the locked version.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
 serve: $(STAMP) ## Serve the site on http://127.0.0.1:8000, rebuilding on change
 	$(VENV)/bin/mkdocs serve --strict --dev-addr $(ADDRESS)
 
@@ -31,11 +36,11 @@ build: $(STAMP) ## Build the static site into site/
 build-zensical: $(STAMP) ## Build the site with Zensical too and print what differs
 	-$(PYTHON) scripts/zensical_canary.py $(if $(ZENSICAL_VERSION),--version $(ZENSICAL_VERSION))
 
-test: require-docker build ## Build the site and verify every example with Docker
+test: require-docker build node_modules/.installed ## Build the site and verify every example with Docker
 	$(PYTHON) scripts/snippet_coverage.py
 	$(PYTHON) -m pytest
 
-test-site: build ## Run the tests that need no Docker engine
+test-site: build node_modules/.installed ## Run the tests that need no Docker engine
 	$(PYTHON) scripts/snippet_coverage.py
 	$(PYTHON) -m pytest -m "not docker"
 
