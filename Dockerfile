@@ -17,8 +17,8 @@ COPY scripts scripts/
 COPY data data/
 COPY examples examples/
 COPY docs docs/
-# The 404 page loads its assets from the path of site_url, and this image
-# serves the site from /.
+# Instant navigation works only at the address in site_url, and the 404 page
+# loads its assets from its path. compose.yaml passes the published address.
 ARG SITE_URL=http://127.0.0.1:8080/
 RUN mkdocs build --strict
 

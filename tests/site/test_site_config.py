@@ -161,6 +161,15 @@ def test_chapter_has_edit_and_view_links(site_dir):
     assert any(href.endswith("/raw/main/docs/docker/index.md") for href in actions), actions
 
 
+def test_repository_link_fetches_no_facts(site_dir):
+    # Material's JavaScript fetches stars and forks from the host of repo_url
+    # for the element that carries this attribute.
+    for html_file in sorted(site_dir.rglob("*.html")):
+        page = parse_html(html_file.read_text(encoding="utf-8"))
+
+        assert page.find(**{"data-md-component": "source"}) is None, html_file.name
+
+
 def test_pages_load_nothing_from_other_hosts(site_dir):
     for html_file in sorted(site_dir.rglob("*.html")):
         page = parse_html(html_file.read_text(encoding="utf-8"))
