@@ -138,11 +138,14 @@ def not_healthy(message: str, output: str, logs: str) -> str | None:
                 f"{_health_check_line(output, last=True)}")
     if message.startswith("unhealthy"):
         return f"the container is unhealthy; {_health_check_line(output, last=True)}"
-    compose = re.search(r"application not healthy after (\d+)s", output)
+    # Compose prints a Go duration: "3s", or "1m0s" for 60 seconds.
+    compose = re.search(r"application not healthy after (?:(\d+)h)?(?:(\d+)m)?(\d+)s", output)
     if compose:
+        hours, minutes, rest = (int(part or 0) for part in compose.groups())
+        seconds = hours * 3600 + minutes * 60 + rest
         waiting = re.findall(r"^(\S+): \w+, health (?!healthy)(\w+)$", logs, re.MULTILINE)
         named = ", ".join(f"{name} ({health})" for name, health in waiting)
-        return (f"timed out after {compose.group(1)} s waiting for every service to become "
+        return (f"timed out after {seconds} s waiting for every service to become "
                 f"healthy ([timeouts] start in verify.toml sets the limit)"
                 + (f"; not healthy: {named}" if named else ""))
     unhealthy = re.search(r"container (\S+) is unhealthy", output)
