@@ -111,7 +111,11 @@ def test_palette_toggles_light_and_dark():
 
 def test_site_url_set_for_sitemap():
     # Instant navigation reads sitemap.xml, which lists no page without site_url.
-    assert load_config()["site_url"].startswith("https://")
+    # SITE_URL may change it, as the site's container does.
+    site_url = urlsplit(load_config()["site_url"])
+
+    assert site_url.scheme in ("http", "https")
+    assert site_url.netloc
 
 
 def test_theme_loads_no_web_fonts():
