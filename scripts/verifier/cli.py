@@ -87,7 +87,7 @@ def select(args: argparse.Namespace):
         examples = by_paths(examples, args.examples)
     if args.changed:
         examples, pages = affected(examples, changed_files(args.changed))
-    if args.shard:
+    if args.shard is not None:
         examples = shard(examples, *parse_shard(args.shard))
     return examples, pages
 
