@@ -47,6 +47,28 @@ test-site: build node_modules/.installed ## Run the tests that need no Docker en
 bench: require-docker $(STAMP) ## Time the verifier against a naive loop and the floor
 	$(PYTHON) scripts/bench
 
+# The linters run from .venv, pinned in requirements/lint.txt. actionlint's
+# package downloads its binary from GitHub when pip builds it, so on a machine
+# that reaches PyPI only, its install fails and `make lint` skips actionlint
+# with a warning.
+LINT_STAMP := $(VENV)/.lint-installed
+
+$(LINT_STAMP): requirements/lint.txt requirements/actionlint.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements/lint.txt
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check \
+		-r requirements/actionlint.txt >/dev/null 2>&1 \
+		|| echo "warning: cannot install requirements/actionlint.txt (its build downloads actionlint from GitHub)"
+	@touch $@
+
+.PHONY: lint
+lint: $(LINT_STAMP) ## Run ruff, codespell, pymarkdown, hadolint and actionlint on all files
+	@if [ -x $(VENV)/bin/actionlint ]; then skip=; else skip=actionlint; \
+		echo "warning: actionlint is not installed, so it is skipped;" \
+			"install it with: $(PYTHON) -m pip install -r requirements/actionlint.txt"; \
+	fi; \
+	SKIP=$$skip $(VENV)/bin/pre-commit run --all-files
+
 require-docker:
 	@python3 -m verifier.preflight
 
