@@ -61,13 +61,18 @@ $(LINT_STAMP): requirements/lint.txt requirements/actionlint.txt
 		|| echo "warning: cannot install requirements/actionlint.txt (its build downloads actionlint from GitHub)"
 	@touch $@
 
-.PHONY: lint
+.PHONY: lint new-chapter
 lint: $(LINT_STAMP) ## Run ruff, codespell, pymarkdown, hadolint and actionlint on all files
 	@if [ -x $(VENV)/bin/actionlint ]; then skip=; else skip=actionlint; \
 		echo "warning: actionlint is not installed, so it is skipped;" \
 			"install it with: $(PYTHON) -m pip install -r requirements/actionlint.txt"; \
 	fi; \
 	SKIP=$$skip $(VENV)/bin/pre-commit run --all-files
+
+# NAME and TITLE reach the script through the environment, so quotes in a
+# title need no escaping. LABEL, optional, sets the sidebar label.
+new-chapter: $(STAMP) ## Scaffold a chapter: make new-chapter NAME=ci-cd TITLE="CI/CD: ..."
+	$(PYTHON) scripts/new-chapter --title "$$TITLE" $(if $(LABEL),--label "$$LABEL") -- "$$NAME"
 
 require-docker:
 	@python3 -m verifier.preflight
