@@ -14,8 +14,9 @@ from pathlib import Path
 
 from . import report
 from .contract import ContractError
-from .discover import EXAMPLES_ROOT, discover_examples
-from .engine import RUN_LABEL, Engine
+from .discover import EXAMPLES_ROOT, base_images, discover_examples
+from .engine import RUN_LABEL, SUBSTITUTE_LABEL, Engine
+from .measurements import MEASUREMENTS_FILE, write_measurements
 from .preflight import docker_problem
 from .runner import StepFailed, verify_example
 from .selection import (
@@ -67,6 +68,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "verifier run, then exit")
     parser.add_argument("--no-cache", action="store_true",
                         help="build images without the layer cache, to time first builds")
+    parser.add_argument("--measure", action="store_true",
+                        help="write what the passing examples measured to "
+                             "data/measurements.json, which the pages render; implies "
+                             "--no-cache, so build times are those of first builds")
     parser.add_argument("--junit-xml", type=Path, metavar="FILE",
                         help="also write the results as JUnit XML to FILE")
     parser.add_argument("--markdown", type=Path, metavar="FILE",
@@ -76,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be 1 or more")
+    args.no_cache = args.no_cache or args.measure
     return args
 
 
@@ -125,8 +131,10 @@ def run(examples, args: argparse.Namespace) -> int:
         outcome = report.Outcome(example.name)
         outcomes[example.name] = outcome
         try:
-            verify_example(example, engine, on_step=lambda step: printer.step(step, outcome),
-                           keep=args.keep, workspace=workspace, no_cache=args.no_cache)
+            result = verify_example(example, engine,
+                                    on_step=lambda step: printer.step(step, outcome),
+                                    keep=args.keep, workspace=workspace, no_cache=args.no_cache)
+            outcome.measurements = result.measurements
         except StepFailed as failure:
             outcome.failure = failure
             if not interrupted.is_set():
@@ -155,6 +163,8 @@ def run(examples, args: argparse.Namespace) -> int:
 
     results = [outcomes[example.name] for example in examples if example.name in outcomes]
     printer.summary(results, interrupted=interrupted.is_set())
+    if args.measure:
+        write_run_measurements(engine, examples, results)
     if args.junit_xml:
         report.write_junit(results, args.junit_xml)
     if args.markdown:
@@ -162,6 +172,18 @@ def run(examples, args: argparse.Namespace) -> int:
     if interrupted.is_set():
         return EXIT_INTERRUPTED
     return EXIT_FAILED if any(outcome.failure for outcome in results) else EXIT_OK
+
+
+def write_run_measurements(engine: Engine, examples, results) -> None:
+    """Write the measurements of the examples that passed to the site's data file."""
+    passed = {outcome.example: outcome.measurements for outcome in results
+              if outcome.failure is None}
+    images = {example.name: {image: engine.image_label(image, SUBSTITUTE_LABEL) == image
+                             for image in base_images(example)}
+              for example in examples if example.name in passed}
+    write_measurements(passed, images, engine)
+    print(f"measurements of {len(passed)} examples written to "
+          f"{MEASUREMENTS_FILE.relative_to(MEASUREMENTS_FILE.parents[1])}")
 
 
 def _stop_on_sigterm():

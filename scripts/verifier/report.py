@@ -25,6 +25,7 @@ class Outcome:
     example: str
     steps: list[StepResult] = field(default_factory=list)
     failure: StepFailed | None = None
+    measurements: dict[str, float] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
