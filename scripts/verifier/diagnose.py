@@ -133,9 +133,8 @@ def not_healthy(message: str, output: str, logs: str) -> str | None:
     image_flow = re.search(r"not healthy after (\d+) s \(status: (\w+)", message)
     if image_flow:
         seconds, status = image_flow.groups()
-        return (f"timed out after {seconds} s waiting for the container to become healthy "
-                f"(status: {status}; [timeouts] start in verify.toml sets the limit); "
-                f"{_health_check_line(output, last=True)}")
+        return (f"timed out: not healthy after {seconds} s (status: {status}; [timeouts] "
+                f"start in verify.toml sets the limit); {_health_check_line(output, last=True)}")
     if message.startswith("unhealthy"):
         return f"the container is unhealthy; {_health_check_line(output, last=True)}"
     # Compose prints a Go duration: "3s", or "1m0s" for 60 seconds.
@@ -145,8 +144,8 @@ def not_healthy(message: str, output: str, logs: str) -> str | None:
         seconds = hours * 3600 + minutes * 60 + rest
         waiting = re.findall(r"^(\S+): \w+, health (?!healthy)(\w+)$", logs, re.MULTILINE)
         named = ", ".join(f"{name} ({health})" for name, health in waiting)
-        return (f"timed out after {seconds} s waiting for every service to become "
-                f"healthy ([timeouts] start in verify.toml sets the limit)"
+        return (f"timed out: not every service healthy after {seconds} s ([timeouts] start "
+                f"in verify.toml sets the limit)"
                 + (f"; not healthy: {named}" if named else ""))
     unhealthy = re.search(r"container (\S+) is unhealthy", output)
     if unhealthy:

@@ -228,8 +228,8 @@ starting
         pytest.param(
             COMPOSE_COMMAND, COMPOSE_TIMED_OUT,
             "labdiag2-slow-1: running, health starting\nlast health check: exit 1, output: x\n",
-            "timed out after 60 s waiting for every service to become healthy ([timeouts] "
-            "start in verify.toml sets the limit); not healthy: labdiag2-slow-1 (starting)",
+            "timed out: not every service healthy after 60 s ([timeouts] start in "
+            "verify.toml sets the limit); not healthy: labdiag2-slow-1 (starting)",
             id="compose-timed-out"),
         pytest.param(
             "unhealthy: last health check: exit 1, output: Traceback (most recent call last):",
@@ -242,9 +242,8 @@ starting
         pytest.param(
             "not healthy after 3 s (status: starting; no health check has run yet)",
             "no health check has run yet", "",
-            "timed out after 3 s waiting for the container to become healthy (status: "
-            "starting; [timeouts] start in verify.toml sets the limit); no health check has "
-            "run yet",
+            "timed out: not healthy after 3 s (status: starting; [timeouts] start in "
+            "verify.toml sets the limit); no health check has run yet",
             id="container-timed-out"),
     ],
 )
@@ -335,7 +334,8 @@ FAILURES = [
             ("up failed: compose.yaml: host port 127.0.0.1:47821 is already in use",
              "port_variable")),
     Failure("failing/step-timeout", 1,
-            ("run failed: timed out after 3 s", "[timeouts] start in verify.toml")),
+            ("run failed: timed out: not healthy after 3 s",
+             "[timeouts] start in verify.toml")),
     Failure("failing/tls-verification-failed", 1,
             ("build failed: Dockerfile:7: TLS certificate verification failed for "
              "https://localhost:8443/simple/tiny-package/ (self-signed certificate)",
