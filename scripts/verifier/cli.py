@@ -64,8 +64,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="leave a failed example's containers running and print how to "
                              "remove them")
     parser.add_argument("--cleanup", action="store_true",
-                        help="remove every container, network and volume left by any "
-                             "verifier run, then exit")
+                        help="remove every container, network, volume and Compose-built "
+                             "image left by any verifier run, then exit")
     parser.add_argument("--no-cache", action="store_true",
                         help="build images without the layer cache, to time first builds")
     parser.add_argument("--measure", action="store_true",
@@ -205,6 +205,6 @@ def cleanup() -> int:
         shutil.rmtree(folder, ignore_errors=True)
     for item in removed:
         print(f"* removed {item}")
-    print(f"removed {len(removed)} containers, networks and volumes and "
+    print(f"removed {len(removed)} containers, networks, volumes and images and "
           f"{len(folders)} work folders left by earlier runs")
     return EXIT_OK
