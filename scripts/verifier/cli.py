@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import report
 from .contract import ContractError
-from .discover import EXAMPLES_ROOT, base_images, discover_examples
+from .discover import EXAMPLES_ROOT, REPOSITORY_ROOT, base_images, discover_examples
 from .engine import RUN_LABEL, SUBSTITUTE_LABEL, Engine
 from .measurements import MEASUREMENTS_FILE, write_measurements
 from .preflight import docker_problem
@@ -92,6 +92,11 @@ def select(args: argparse.Namespace):
     if args.examples:
         examples = by_paths(examples, args.examples)
     if args.changed:
+        # git names changed files by their path in the repository, so examples outside
+        # it cannot be matched against them.
+        if not args.root.resolve().is_relative_to(REPOSITORY_ROOT):
+            raise SelectionError(f"--changed needs a --root inside the repository, "
+                                 f"not {args.root}")
         examples, pages = affected(examples, changed_files(args.changed))
     if args.shard is not None:
         examples = shard(examples, *parse_shard(args.shard))

@@ -112,6 +112,14 @@ def test_changed_unknown_ref_exits_2(capsys, selected):
     assert selected == []
 
 
+def test_changed_with_outside_root_exits_2(tmp_path, capsys, selected):
+    root = fixture_root(tmp_path, "ok-minimal")
+    assert cli.main(["--root", str(root), "--changed", "HEAD"]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == (f"error: --changed needs a --root inside the "
+                                       f"repository, not {root}\n")
+    assert selected == []
+
+
 def test_changed_prints_examples_and_pages(monkeypatch, capsys, selected):
     # A change to the verifier affects every example; the page list comes from the real docs/.
     monkeypatch.setattr(cli, "changed_files", lambda ref: ["scripts/verifier/runner.py"])
