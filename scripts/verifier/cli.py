@@ -127,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(examples, args: argparse.Namespace) -> int:
     engine = Engine(run_id=secrets.token_hex(3))
-    printer = report.Printer(sys.stdout, verbose=args.verbose)
+    root = _shown_path(args.root)
+    option = "" if args.root == EXAMPLES_ROOT else f" --root {root}"
+    printer = report.Printer(sys.stdout, verbose=args.verbose,
+                             rerun=f"scripts/verify -v{option} {root}/")
     outcomes: dict[str, report.Outcome] = {}
     workspace = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{engine.run_id}-"))
     interrupted = threading.Event()
@@ -192,10 +195,23 @@ def write_run_measurements(engine: Engine, examples, results) -> None:
 
 
 def _stop_on_sigterm():
-    """Treat SIGTERM like Ctrl+C, so a CI cancel cleans up too; return the old handler."""
+    """Treat SIGTERM like Ctrl+C, so a CI cancel cleans up too; return the old handler.
+
+    SIGINT gets Python's own handler back too: a process started in the background
+    by a non-interactive shell inherits SIGINT as ignored.
+    """
     def interrupt(signum, frame):
         raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _shown_path(path: Path) -> str:
+    """Return `path` relative to the working folder when it lies inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def cleanup() -> int:

@@ -47,8 +47,10 @@ def format_step(result: StepResult, colour: bool) -> str:
 class Printer:
     """Print step lines as they finish; safe to call from several threads."""
 
-    def __init__(self, stream: TextIO, verbose: bool = False):
-        self.stream, self.verbose = stream, verbose
+    def __init__(self, stream: TextIO, verbose: bool = False,
+                 rerun: str = "scripts/verify -v examples/"):
+        # `rerun` is the command that verifies one example again, up to the example's name.
+        self.stream, self.verbose, self.rerun = stream, verbose, rerun
         self.colour = use_colour(stream)
         self._lock = threading.Lock()
 
@@ -68,7 +70,7 @@ class Printer:
         if failure.kept:
             lines.append(f"TIP kept for inspection; remove it with: {failure.kept}")
         else:
-            lines.append(f"TIP rerun with: scripts/verify -v examples/{failure.example}")
+            lines.append(f"TIP rerun with: {self.rerun}{failure.example}")
         self._print("\n".join(lines))
 
     def commands(self, commands: list[str]) -> None:
