@@ -50,7 +50,8 @@ bench: require-docker $(STAMP) ## Time the verifier against a naive loop and the
 # The linters run from .venv, pinned in requirements/lint.txt. actionlint's
 # package downloads its binary from GitHub when pip builds it, so on a machine
 # that reaches PyPI only, its install fails and `make lint` skips actionlint
-# with a warning.
+# with a warning; the workflows are still checked against GitHub's schema
+# (check-jsonschema) and audited by zizmor, which both work offline.
 LINT_STAMP := $(VENV)/.lint-installed
 
 $(LINT_STAMP): requirements/lint.txt requirements/actionlint.txt
@@ -62,7 +63,7 @@ $(LINT_STAMP): requirements/lint.txt requirements/actionlint.txt
 	@touch $@
 
 .PHONY: lint new-chapter
-lint: $(LINT_STAMP) ## Run ruff, codespell, pymarkdown, hadolint and actionlint on all files
+lint: $(LINT_STAMP) ## Run ruff, codespell, pymarkdown, hadolint and the workflow linters
 	@if [ -x $(VENV)/bin/actionlint ]; then skip=; else skip=actionlint; \
 		echo "warning: actionlint is not installed, so it is skipped;" \
 			"install it with: $(PYTHON) -m pip install -r requirements/actionlint.txt"; \
