@@ -34,6 +34,18 @@ def check_non_root(engine: Engine, container: str) -> str:
     return f"runs as user ID {', '.join(map(str, sorted(set(uids))))}"
 
 
+def check_read_only(engine: Engine, container: str, folders: list[str]) -> str:
+    """Check that the container's user cannot create a file in any of `folders`."""
+    for folder in folders:
+        probe = f"{folder.rstrip('/')}/.verify-write-probe"
+        result = engine.docker("exec", container, "touch", probe, timeout=30, check=False)
+        if result.returncode in (126, 127):
+            raise CheckFailed(f"cannot test {folder}: the image has no touch command")
+        if result.returncode == 0:
+            raise CheckFailed(f"the container's user can write to {folder}")
+    return f"{', '.join(folders)} not writable by the container's user"
+
+
 def check_size(image_bytes: int, budget: SizeBudget, other_bytes: int | None) -> str:
     described = f"{image_bytes / MEGABYTE:.1f} MB"
     if budget.max_mb is not None and image_bytes > budget.max_mb * MEGABYTE:

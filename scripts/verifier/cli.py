@@ -82,6 +82,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.jobs < 1:
         parser.error("--jobs must be 1 or more")
     args.no_cache = args.no_cache or args.measure
+    if args.cleanup and (args.keep or args.examples or args.changed or args.shard):
+        parser.error("--cleanup removes what every earlier run left and verifies nothing: "
+                     "use it alone")
+    if not args.root.is_dir():
+        parser.error(f"--root {args.root}: no such folder")
     return args
 
 
@@ -155,6 +160,7 @@ def run(examples, args: argparse.Namespace) -> int:
             future.result()
     except KeyboardInterrupt:
         interrupted.set()
+        printer.silenced = True
         print("interrupted: stopping docker commands and removing what this run created",
               file=sys.stderr)
         engine.cancel()

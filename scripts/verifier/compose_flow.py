@@ -63,6 +63,11 @@ def verify_compose(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) ->
                 for service in built:
                     details.append(f"{service}: "
                                    + checks.check_non_root(engine, containers[service]))
+        if wanted.read_only:
+            with run.step("read-only") as details:
+                for service in built:
+                    details.append(f"{service}: " + checks.check_read_only(
+                        engine, containers[service], wanted.read_only))
         if planted:
             with run.step("secrets") as details:
                 for service in built:

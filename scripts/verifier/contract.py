@@ -96,6 +96,8 @@ class Checks(_Table):
 
     non_root: bool = False
     arbitrary_uid: bool = False
+    # Folders the container's user must not be able to write to, such as the app's code.
+    read_only: list[str] = Field(default_factory=list)
     size: SizeBudget | None = None
     layer_reuse: LayerReuse | None = None
     stop_within: float | None = Field(default=None, gt=0)
@@ -139,9 +141,12 @@ def load_contract(example_dir: Path) -> Contract:
     """Parse and validate `verify.toml` in `example_dir`."""
     path = example_dir / CONTRACT_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark, which some editors add, is not a TOML error.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ContractError(f"{path}: missing; every example needs a {CONTRACT_FILE}") from None
+    except UnicodeDecodeError:
+        raise ContractError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ContractError(f"{path}: invalid TOML: {error}") from None
     try:

@@ -111,6 +111,9 @@ def _run_and_probe(run: ExampleRun, tag: str, name: str, user: str | None = None
     if record and wanted.non_root:
         with run.step("user") as details:
             details.append(checks.check_non_root(engine, container))
+    if record and wanted.read_only:
+        with run.step("read-only") as details:
+            details.append(checks.check_read_only(engine, container, wanted.read_only))
     if record and wanted.healthchecks:
         with run.step("health") as details:
             details.append(checks.check_healthcheck(engine, container,
@@ -118,21 +121,23 @@ def _run_and_probe(run: ExampleRun, tag: str, name: str, user: str | None = None
 
 
 def _other_image_bytes(run: ExampleRun, other_name: str | None) -> int | None:
-    """Return the size of another example's image, building it when it is missing."""
+    """Return the size of another example's image, built now from its current files.
+
+    Building every time (from the layer cache, so quickly) keeps a tag left by
+    an earlier run, or by another checkout, from standing in for the files.
+    """
     if other_name is None:
         return None
     others = [e for e in discover_examples(EXAMPLES_ROOT) if e.name == other_name]
     if not others or not others[0].contract.image:
         raise ProbeError(f"smaller_than names {other_name!r}, which is no [image] example")
     other = others[0]
-    tag = image_tag(other)
-    if not _image_exists(run.engine, tag):
-        run.engine.build(other.path, other.contract.image.dockerfile, tag, other.name,
-                         timeout=run.example.contract.timeouts.build)
-    return run.engine.image_size(tag)
-
-
-def _image_exists(engine: Engine, tag: str) -> bool:
-    return engine.docker("image", "inspect", tag, timeout=30, check=False).returncode == 0
+    tag = f"{image_tag(other).split(':')[0]}:size-{run.engine.run_id}"
+    run.engine.build(other.path, other.contract.image.dockerfile, tag, other.name,
+                     timeout=run.example.contract.timeouts.build)
+    try:
+        return run.engine.image_size(tag)
+    finally:
+        run.engine.docker("image", "rm", tag, timeout=60, check=False, cleaning_up=True)
 
 

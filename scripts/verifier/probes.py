@@ -59,18 +59,24 @@ def _check_json(described: str, text: str, expected: dict) -> None:
             raise ProbeError(f"{described}, '{key}' is {document.get(key)!r}, expected {value!r}")
 
 
-def wait_until_answers(base_url: str, probe: Probe, token: str, timeout: float) -> str:
-    """Retry a probe until it passes or `timeout` seconds pass.
+def wait_until_answers(base_url: str, probe: Probe, token: str, timeout: float,
+                       wrong_answer_grace: float = 10) -> str:
+    """Retry a probe until it passes, and return its description.
 
-    A connection refused or reset is retried, because a server may still be
-    starting; a wrong answer from a server that is up is retried too, then
-    reported as it was last seen.
+    A refused or reset connection is retried for up to `timeout` seconds,
+    because the server may still be starting. A wrong answer from a server that
+    is up is retried for `wrong_answer_grace` seconds only, then reported.
     """
     deadline = time.monotonic() + timeout
+    first_answer = None
     while True:
         try:
             return check_probe(base_url, probe, token)
-        except (ProbeError, OSError) as error:
+        except ProbeError:
+            first_answer = first_answer or time.monotonic()
+            if time.monotonic() > min(deadline, first_answer + wrong_answer_grace):
+                raise
+        except OSError as error:
             if time.monotonic() > deadline:
-                raise ProbeError(f"no valid answer within {timeout:.0f} s: {error}") from None
-            time.sleep(0.5)
+                raise ProbeError(f"no answer within {timeout:.0f} s: {error}") from None
+        time.sleep(0.5)

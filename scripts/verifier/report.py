@@ -53,6 +53,8 @@ class Printer:
         self.stream, self.verbose, self.rerun = stream, verbose, rerun
         self.colour = use_colour(stream)
         self._lock = threading.Lock()
+        # Once a run is interrupted, the steps its cancelled commands fail are noise.
+        self.silenced = False
 
     def _print(self, text: str) -> None:
         with self._lock:
@@ -60,7 +62,8 @@ class Printer:
 
     def step(self, result: StepResult, outcome: Outcome) -> None:
         outcome.steps.append(result)
-        self._print(format_step(result, self.colour))
+        if not self.silenced:
+            self._print(format_step(result, self.colour))
 
     def failure(self, failure: StepFailed) -> None:
         lines = [f"ERROR {failure}"]

@@ -56,7 +56,8 @@ def changed_files(ref: str, root: Path = REPOSITORY_ROOT) -> list[str]:
         result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                                 check=False)
         if result.returncode != 0:
-            raise SelectionError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+            detail = result.stderr.strip() or "no such commit, branch or tag"
+            raise SelectionError(f"git {' '.join(args)} failed: {detail}")
         return [line for line in result.stdout.splitlines() if line]
 
     git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
@@ -77,6 +78,9 @@ def affected(examples: list[Example], changed: list[str],
     else:
         hit = {example.name for example in examples
                if any(_inside(path, example, root) for path in changed)}
+    # A size claim compares with another example's image, so it depends on it too.
+    hit |= {example.name for example in examples
+            if example.contract.checks.size and example.contract.checks.size.smaller_than in hit}
     pages = []
     for page in sorted((root / "docs").rglob("*.md")):
         relative = page.relative_to(root).as_posix()

@@ -58,6 +58,8 @@ def make_source_unique(folder: Path) -> None:
 DEFECTS = [
     Defect("broken/runs-as-root", "user",
            ("a process runs as root", "user IDs: [0]")),
+    Defect("broken/app-can-write-its-code", "read-only",
+           ("the container's user can write to /app",)),
     Defect("broken/fails-under-arbitrary-uid", "any-uid",
            ("the container exited before it was healthy",),
            logs=("PermissionError", "/var/cache/app")),
