@@ -47,7 +47,7 @@ from reader_shell import CommandResult, ReaderShell, request_app, wait_until_app
 # Each row's command, and the tests that run it.
 REPLAYED_ROWS = {
     "docker build -t myapp .": ("test_myapp_rows_build_run_and_inspect",),
-    "docker run --rm -p 8000:8000 myapp": ("test_myapp_rows_build_run_and_inspect",),
+    "docker run --rm -p 127.0.0.1:8000:8000 myapp": ("test_myapp_rows_build_run_and_inspect",),
     "docker ps": ("test_myapp_rows_build_run_and_inspect",),
     "docker ps --format '{{.Names}}'": ("test_myapp_rows_build_run_and_inspect",),
     "docker logs -f <container>": ("test_myapp_rows_build_run_and_inspect",),
@@ -150,7 +150,7 @@ def test_myapp_rows_build_run_and_inspect(reader, replay_label: str):
     built = shell.check(row("docker build -t myapp ."), timeout=BUILD_TIMEOUT)
     assert image_exists("myapp"), built.report("no image myapp after it")
 
-    first_terminal = shell.start(row("docker run --rm -p 8000:8000 myapp"))
+    first_terminal = shell.start(row("docker run --rm -p 127.0.0.1:8000:8000 myapp"))
     wait_until_app_answers(first_terminal)
     running = containers_from("myapp")
     assert len(running) == 1, first_terminal.report(f"expected one myapp container: {running}")
@@ -185,7 +185,7 @@ def check_ps_rows(shell: ReaderShell, container: str, label: str) -> None:
     assert [columns[-1] for columns in rows] == [container], listing.report(
         f"expected only the running container {container} from myapp")
     ports = rows[0][5]
-    assert "0.0.0.0:8000->8000/tcp" in ports, listing.report("port 8000 is not published")
+    assert "127.0.0.1:8000->8000/tcp" in ports, listing.report("port 8000 is not published")
 
     every = shell.check(row("docker ps") + " -a")
     assert stopped in [columns[-1] for columns in ps_rows(every, "myapp")], every.report(

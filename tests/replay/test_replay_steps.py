@@ -49,14 +49,14 @@ PREREQUISITES = (
 LEVEL_1 = (
     "cd examples/docker/basic-dockerfile",
     "docker build -t basic-dockerfile .",
-    "docker run --rm -p 8000:8000 basic-dockerfile",
+    "docker run --rm -p 127.0.0.1:8000:8000 basic-dockerfile",
     "curl http://127.0.0.1:8000/up",
     "curl http://127.0.0.1:8000/",
 )
 LEVEL_2 = (
     "cd ../multi-stage",
     "docker build -t multi-stage .",
-    "docker run --rm -p 8000:8000 multi-stage",
+    "docker run --rm -p 127.0.0.1:8000:8000 multi-stage",
     "curl http://127.0.0.1:8000/up",
     "docker ps",
 )
