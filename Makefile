@@ -46,6 +46,7 @@ test-site: build node_modules/.installed ## Run the tests that need no Docker en
 
 bench: require-docker $(STAMP) ## Time the verifier against a naive loop and the floor
 	$(PYTHON) scripts/bench
+	$(PYTHON) scripts/bench-lighthouse
 
 # The linters run from .venv, pinned in requirements/lint.txt. actionlint's
 # package downloads its binary from GitHub when pip builds it, so on a machine
