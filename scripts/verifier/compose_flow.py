@@ -134,17 +134,25 @@ def _container_healthcheck(engine: Engine, container: str) -> dict | None:
 
 
 def _tear_down(run: ExampleRun, compose, project: str, failing: bool) -> None:
-    """Remove the stack with its volumes; a clean-up error never hides the first failure."""
+    """Remove the stack with its volumes; a clean-up error never hides the first failure.
+
+    Only the project's resources are removed: other examples of the same run
+    may still be running in parallel.
+    """
+    project_label = f"label=com.docker.compose.project={project}"
     try:
         with run.step("down") as details:
             compose("down", "--volumes", "--remove-orphans", "--rmi", "local")
-            left = run.engine.remove_run_resources([project])
+            # A rebuild in a later life of the stack leaves the earlier image untagged.
+            run.engine.docker("image", "prune", "--force", "--filter", project_label,
+                              timeout=60, cleaning_up=True)
+            left = run.engine.remove_labelled([project_label])
             if left:
                 raise EngineError(f"'compose down' left {', '.join(left)}")
-            details.append("containers, networks and volumes removed")
+            details.append("containers, networks, volumes and built images removed")
     except StepFailed:
         if not failing:
             raise
-        run.engine.remove_run_resources([project])
+        run.engine.remove_labelled([project_label])
 
 
