@@ -19,5 +19,5 @@ def up():
 
 
 if __name__ == "__main__":
-    # Listen on all interfaces: 127.0.0.1 inside a container is unreachable from the host.
+    # All interfaces: the container's own 127.0.0.1 is unreachable from the host.
     app.run(host="0.0.0.0", port=int(os.environ.get("PORT", "8000")))
