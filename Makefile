@@ -72,7 +72,12 @@ lint: $(LINT_STAMP) ## Run ruff, codespell, pymarkdown, hadolint and the workflo
 	SKIP=$$skip $(VENV)/bin/pre-commit run --all-files
 
 # NAME and TITLE reach the script through the environment, so quotes in a
-# title need no escaping. LABEL, optional, sets the sidebar label.
+# title need no escaping. LABEL, optional, sets the sidebar label. Make would
+# expand a `$` in a title given on its command line ("Save $5" would lose
+# "$5"), so TITLE and LABEL are exported with their values as typed.
+override TITLE := $(value TITLE)
+override LABEL := $(value LABEL)
+export TITLE LABEL
 new-chapter: $(STAMP) ## Scaffold a chapter: make new-chapter NAME=ci-cd TITLE="CI/CD: ..."
 	$(PYTHON) scripts/new-chapter --title "$$TITLE" $(if $(LABEL),--label "$$LABEL") -- "$$NAME"
 

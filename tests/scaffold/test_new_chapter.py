@@ -184,8 +184,8 @@ def test_generated_files_pass_linters(chapter_copy):
         assert result.returncode == 0, f"{name}: {output_of(result)}"
 
 
-def test_make_target_passes_quotes_through(repository_copy):
-    title = 'It\'s "Quoted": A Title'
+def test_make_target_keeps_quotes_and_dollars(repository_copy):
+    title = 'It\'s "Quoted": Save $5 on $HOME'
     # -o treats the virtual environment as installed, so make uses this one.
     result = run_tool("make", "-o", ".venv/.installed", f"PYTHON={sys.executable}",
                       "new-chapter", "NAME=quoted", f"TITLE={title}", cwd=repository_copy)
