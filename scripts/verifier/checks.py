@@ -1,8 +1,8 @@
 """One function per kind of check in a contract's [checks] table.
 
-Each function asks the engine about what a step produced and raises CheckFailed
-with a one-line reason when the example does not keep its claim; on success it
-returns a short description of what it saw.
+Each function inspects what a step produced, through the engine, and raises
+CheckFailed with a one-line reason when the example breaks its claim. On
+success it returns a short description of what it found.
 """
 
 from __future__ import annotations
@@ -90,9 +90,9 @@ def check_stop(seconds: float, exit_code: int, within: float) -> str:
 # Planting files that .dockerignore should keep out of the build
 
 def plant_ignored_files(workdir: Path) -> dict[str, bytes]:
-    """Create a file for each .dockerignore pattern, each holding a unique secret.
+    """Create a file for each .dockerignore pattern, each containing a unique secret.
 
-    Returns the secrets by the path that holds them. A secret goes into `.env`
+    Returns the secrets keyed by the path that contains them. A secret goes into `.env`
     too, created if needed, whether or not `.dockerignore` lists it, and the
     values of `.env` are searched for as well.
     """

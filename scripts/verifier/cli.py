@@ -41,52 +41,64 @@ exit codes:
 """
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/verify",
         description="Build, run and probe the course's examples with the Docker engine.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("examples", nargs="*", type=Path, metavar="EXAMPLE",
-                        help="example folders to verify (default: every example under the "
-                             "root folder)")
-    parser.add_argument("--root", type=Path, default=EXAMPLES_ROOT, metavar="DIR",
-                        help="folder to discover examples under; an example's name is its "
-                             "path relative to DIR (default: examples/)")
-    parser.add_argument("--changed", nargs="?", const="main", metavar="REF",
-                        help="verify only the examples affected by changes since the git "
-                             "reference REF (default: main), committed or not")
-    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                        help="verify N examples at a time (default: 1)")
-    parser.add_argument("--shard", metavar="I/N",
-                        help="verify only shard I of N, split by example name")
-    parser.add_argument("--keep", action="store_true",
-                        help="leave a failed example's containers running and print how to "
-                             "remove them")
-    parser.add_argument("--cleanup", action="store_true",
-                        help="remove every container, network, volume and Compose-built "
-                             "image left by any verifier run, then exit")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="build images without the layer cache, to time first builds")
-    parser.add_argument("--measure", action="store_true",
+
+    selection = parser.add_argument_group("which examples")
+    selection.add_argument("examples", nargs="*", type=Path, metavar="EXAMPLE",
+                           help="example folders to verify (default: every example under "
+                                "the root folder)")
+    selection.add_argument("--root", type=Path, default=EXAMPLES_ROOT, metavar="DIR",
+                           help="folder to discover examples under; an example's name is its "
+                                "path relative to DIR (default: examples/)")
+    selection.add_argument("--changed", nargs="?", const="main", metavar="REF",
+                           help="verify only the examples affected by changes since the git "
+                                "reference REF (default: main), committed or not")
+    selection.add_argument("--shard", metavar="I/N",
+                           help="verify only shard I of N, split by example name")
+
+    running = parser.add_argument_group("how to run them")
+    running.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                         help="verify N examples at a time (default: 1)")
+    running.add_argument("--keep", action="store_true",
+                         help="leave a failed example's containers running and print how to "
+                              "remove them")
+    running.add_argument("--no-cache", action="store_true",
+                         help="build images without the layer cache, to time first builds")
+    running.add_argument("--cleanup", action="store_true",
+                         help="remove every container, network, volume and Compose-built "
+                              "image left by any verifier run, then exit")
+
+    output = parser.add_argument_group("what to write")
+    output.add_argument("--measure", action="store_true",
                         help="write what the passing examples measured to "
                              "data/measurements.json, which the pages render; implies "
                              "--no-cache, so build times are those of first builds")
-    parser.add_argument("--junit-xml", type=Path, metavar="FILE",
+    output.add_argument("--junit-xml", type=Path, metavar="FILE",
                         help="also write the results as JUnit XML to FILE")
-    parser.add_argument("--markdown", type=Path, metavar="FILE",
+    output.add_argument("--markdown", type=Path, metavar="FILE",
                         help="also write a Markdown summary to FILE (for a CI job summary)")
-    parser.add_argument("-v", "--verbose", action="store_true",
+    output.add_argument("-v", "--verbose", action="store_true",
                         help="print each docker command, and the output of failed steps in full")
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
+
     if args.jobs < 1:
         parser.error("--jobs must be 1 or more")
-    args.no_cache = args.no_cache or args.measure
     if args.cleanup and (args.keep or args.examples or args.changed or args.shard):
         parser.error("--cleanup removes what every earlier run left and verifies nothing: "
                      "use it alone")
     if not args.root.is_dir():
         parser.error(f"--root {args.root}: no such folder")
+    args.no_cache = args.no_cache or args.measure
     return args
 
 
@@ -168,8 +180,8 @@ def run(examples, args: argparse.Namespace) -> int:
     finally:
         executor.shutdown(wait=True)
         signal.signal(signal.SIGTERM, previous)
-        kept = any(o.failure and o.failure.kept for o in outcomes.values())
-        if not (args.keep and kept) or interrupted.is_set():
+        left_running = any(o.failure and o.failure.removal_command for o in outcomes.values())
+        if not (args.keep and left_running) or interrupted.is_set():
             engine.remove_run_resources()
         shutil.rmtree(workspace, ignore_errors=True)
         if args.verbose:

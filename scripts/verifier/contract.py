@@ -1,4 +1,4 @@
-"""Read an example's contract: the `verify.toml` file that says what to check.
+"""Read an example's contract: the `verify.toml` file that lists what to check.
 
 The format is documented in CONTRIBUTING.md. Every table rejects unknown keys
 and values of the wrong type, so a typo fails loudly instead of disabling a check.
@@ -117,7 +117,7 @@ class Timeouts(_Table):
 
 
 class Contract(_Table):
-    """What the verifier checks for one example."""
+    """The checks the verifier runs for one example."""
 
     path: Path
     image: ImageSpec | None = None

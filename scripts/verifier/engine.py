@@ -214,7 +214,7 @@ class Engine:
         return elapsed, int(code.stdout.strip())
 
     def process_uids(self, container: str) -> list[int]:
-        """Return the user IDs of the container's processes, as the host sees them."""
+        """Return the user IDs of the container's processes, as the host reports them."""
         # docker top needs the pid column in whatever ps options it is given.
         output = self.docker("top", container, "-eo", "pid,uid", timeout=30).stdout
         rows = [line.split() for line in output.splitlines()[1:]]

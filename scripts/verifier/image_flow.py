@@ -73,7 +73,7 @@ def verify_image(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) -> N
                 details.append(checks.check_stop(seconds, code, wanted.stop_within))
     except StepFailed as failure:
         if run.keep:
-            failure.kept = f"docker rm --force --volumes {name} {name}-uid"
+            failure.removal_command = f"docker rm --force --volumes {name} {name}-uid"
             raise
         _remove(engine, name, example)
         raise

@@ -1,4 +1,4 @@
-"""Check that the Docker engine the tests need is there, and say what is missing.
+"""Check that the Docker engine the tests need is running, and report what is missing.
 
 Run as `python -m verifier.preflight` (with scripts/ on the module path): it
 prints one line and exits 1 when something is missing, and prints nothing when

@@ -26,7 +26,7 @@ def substitute(value: object, token: str) -> object:
 
 
 def check_probe(base_url: str, probe: Probe, token: str) -> str:
-    """Send one probe and return a one-line description of what answered."""
+    """Send one probe and return a one-line description of the response."""
     path = substitute(probe.path, token)
     body = substitute(probe.body, token) if probe.body is not None else None
     request = urllib.request.Request(
@@ -59,13 +59,13 @@ def _check_json(described: str, text: str, expected: dict) -> None:
             raise ProbeError(f"{described}, '{key}' is {document.get(key)!r}, expected {value!r}")
 
 
-def wait_until_answers(base_url: str, probe: Probe, token: str, timeout: float,
-                       wrong_answer_grace: float = 10) -> str:
+def wait_until_passes(base_url: str, probe: Probe, token: str, timeout: float,
+                       wrong_response_grace: float = 10) -> str:
     """Retry a probe until it passes, and return its description.
 
     A refused or reset connection is retried for up to `timeout` seconds,
-    because the server may still be starting. A wrong answer from a server that
-    is up is retried for `wrong_answer_grace` seconds only, then reported.
+    because the server may still be starting. A wrong response from a server that
+    is up is retried for `wrong_response_grace` seconds only, then reported.
     """
     deadline = time.monotonic() + timeout
     first_answer = None
@@ -74,9 +74,9 @@ def wait_until_answers(base_url: str, probe: Probe, token: str, timeout: float,
             return check_probe(base_url, probe, token)
         except ProbeError:
             first_answer = first_answer or time.monotonic()
-            if time.monotonic() > min(deadline, first_answer + wrong_answer_grace):
+            if time.monotonic() > min(deadline, first_answer + wrong_response_grace):
                 raise
         except OSError as error:
             if time.monotonic() > deadline:
-                raise ProbeError(f"no answer within {timeout:.0f} s: {error}") from None
+                raise ProbeError(f"no response within {timeout:.0f} s: {error}") from None
         time.sleep(0.5)

@@ -70,8 +70,8 @@ class Printer:
         logs = failure.logs.strip().splitlines()
         shown = logs if self.verbose else logs[-15:]
         lines += [f"  | {line}" for line in shown]
-        if failure.kept:
-            lines.append(f"TIP kept for inspection; remove it with: {failure.kept}")
+        if failure.removal_command:
+            lines.append(f"TIP kept for inspection; remove it with: {failure.removal_command}")
         else:
             lines.append(f"TIP rerun with: {self.rerun}{failure.example}")
         self._print("\n".join(lines))

@@ -25,7 +25,7 @@ def verify_example(example: Example, engine: Engine,
     """Verify one example in a fresh copy of its folder; raise StepFailed on failure.
 
     With `keep`, a failed example's containers stay for inspection, and the
-    StepFailed's `kept` gives the command that removes them. The copy goes into
+    StepFailed's `removal_command` removes them. The copy goes into
     a temporary folder under `workspace` (default: the system's temporary folder).
     With `no_cache`, images are built without the layer cache, to time first builds.
     """
@@ -52,7 +52,7 @@ def verify_example(example: Example, engine: Engine,
 
 def _copy_example(source: Path, target: Path) -> Path:
     # A reader starts from a copy of the folder and creates .env from the
-    # example file, as the compose example's README says; the verifier does the same.
+    # example file, as the compose example's README tells them. The verifier does the same.
     shutil.copytree(source, target)
     env_example = target / ".env.example"
     if env_example.exists() and not (target / ".env").exists():

@@ -13,7 +13,7 @@ from . import checks
 from .diagnose import diagnose
 from .discover import Example
 from .engine import Engine, EngineError
-from .probes import ProbeError, check_probe, wait_until_answers
+from .probes import ProbeError, check_probe, wait_until_passes
 
 STOP_GRACE = 10
 
@@ -30,15 +30,15 @@ class StepResult:
 
 
 class StepFailed(Exception):
-    """A step whose failure ends the example; `logs` holds the relevant output.
+    """A step whose failure ends the example; `logs` contains the relevant output.
 
-    `kept` is the command that removes what a run with `keep` left running.
+    `removal_command` removes what a run with `keep` left running for inspection.
     """
 
     def __init__(self, example: str, step: str, message: str, logs: str = ""):
         super().__init__(f"{example}: {step} failed: {message}")
         self.example, self.step, self.reason, self.logs = example, step, message, logs
-        self.kept: str | None = None
+        self.removal_command: str | None = None
 
 
 @dataclass
@@ -100,7 +100,7 @@ def send_probes(base_url: str, probes, retry_first: bool, timeout: float,
     answered = []
     for index, probe in enumerate(probes):
         if index == 0 and retry_first:
-            answered.append(wait_until_answers(base_url, probe, token, timeout=timeout))
+            answered.append(wait_until_passes(base_url, probe, token, timeout=timeout))
         else:
             answered.append(check_probe(base_url, probe, token))
     return answered

@@ -6,8 +6,8 @@ filter keys (id, parent, type, description, inuse, shared, private, until) and
 drops the rest, label included, as moby's builder-next code does in Engine 26
 and 28. A labelled prune would so remove the unused build cache of every
 project on a shared engine. The proxy forwards every request to the engine
-unchanged, except POST .../build/prune, which it records and answers with an
-empty prune report of its own.
+unchanged, except POST .../build/prune, which it records and responds to with
+an empty prune report of its own.
 """
 
 from __future__ import annotations
