@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import shutil
 import signal
 import sys
@@ -13,12 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import report
+from .cleanup import WORKSPACE_PREFIX, new_run_id, remove_left_runs
 from .contract import ContractError
 from .discover import EXAMPLES_ROOT, REPOSITORY_ROOT, base_images, discover_examples
-from .engine import RUN_LABEL, SUBSTITUTE_LABEL, Engine
+from .engine import SUBSTITUTE_LABEL, Engine
 from .measurements import MEASUREMENTS_FILE, write_measurements
 from .preflight import docker_problem
-from .runner import StepFailed, verify_example
+from .reuse import PassStore, example_keys, store_path
+from .runner import StepFailed, StepResult, verify_example
 from .selection import (
     SelectionError,
     affected,
@@ -29,7 +30,6 @@ from .selection import (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_ENGINE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-WORKSPACE_PREFIX = "verify-run-"
 
 EPILOG = """\
 exit codes:
@@ -67,11 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_argument("--keep", action="store_true",
                          help="leave a failed example's containers running and print how to "
                               "remove them")
+    running.add_argument("--rerun", action="store_true",
+                         help="verify every selected example again, even one whose files, "
+                              "base images and tools are those of an earlier pass")
     running.add_argument("--no-cache", action="store_true",
-                         help="build images without the layer cache, to time first builds")
-    running.add_argument("--cleanup", action="store_true",
-                         help="remove every container, network, volume and Compose-built "
-                              "image left by any verifier run, then exit")
+                         help="build images without the layer cache, to time first builds; "
+                              "implies --rerun")
+    running.add_argument("--cleanup", nargs="?", const="", metavar="RUN",
+                         help="remove every container, network, volume and image left by "
+                              "earlier runs whose process has ended (or by the run RUN only, "
+                              "as a --keep run prints it), then exit")
 
     output = parser.add_argument_group("what to write")
     output.add_argument("--measure", action="store_true",
@@ -93,12 +98,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     if args.jobs < 1:
         parser.error("--jobs must be 1 or more")
-    if args.cleanup and (args.keep or args.examples or args.changed or args.shard):
+    if args.cleanup is not None and (args.keep or args.examples or args.changed or args.shard):
         parser.error("--cleanup removes what every earlier run left and verifies nothing: "
                      "use it alone")
     if not args.root.is_dir():
         parser.error(f"--root {args.root}: no such folder")
     args.no_cache = args.no_cache or args.measure
+    args.rerun = args.rerun or args.no_cache
     return args
 
 
@@ -122,8 +128,8 @@ def select(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.cleanup:
-        return cleanup()
+    if args.cleanup is not None:
+        return cleanup(args.cleanup or None)
     try:
         examples, pages = select(args)
     except (ContractError, SelectionError) as error:
@@ -143,25 +149,36 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(examples, args: argparse.Namespace) -> int:
-    engine = Engine(run_id=secrets.token_hex(3))
+    engine = Engine(run_id=new_run_id())
     root = _shown_path(args.root)
     option = "" if args.root == EXAMPLES_ROOT else f" --root {root}"
     printer = report.Printer(sys.stdout, verbose=args.verbose,
                              rerun=f"scripts/verify -v{option} {root}/")
     outcomes: dict[str, report.Outcome] = {}
+    # Every pass is recorded; only a run without --rerun reuses the recorded ones.
+    store = PassStore(store_path(args.root))
+    keys = example_keys(examples)
     workspace = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{engine.run_id}-"))
     interrupted = threading.Event()
 
     def verify(example) -> None:
         outcome = report.Outcome(example.name)
         outcomes[example.name] = outcome
+        earlier = None if args.rerun else store.find(example, keys[example.name])
+        if earlier:
+            outcome.reused = True
+            printer.step(StepResult(example.name, "reuse", True, 0.0,
+                                    f"{earlier.describe()}; --rerun verifies it again"), outcome)
+            return
         try:
             result = verify_example(example, engine,
                                     on_step=lambda step: printer.step(step, outcome),
                                     keep=args.keep, workspace=workspace, no_cache=args.no_cache)
             outcome.measurements = result.measurements
+            store.record(example, keys[example.name], outcome.seconds)
         except StepFailed as failure:
             outcome.failure = failure
+            store.forget(example)
             if not interrupted.is_set():
                 printer.failure(failure)
 
@@ -232,18 +249,10 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def cleanup() -> int:
+def cleanup(only: str | None) -> int:
     problem = docker_problem()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_NO_ENGINE
-    engine = Engine(run_id="cleanup")
-    removed = engine.remove_labelled([f"label={RUN_LABEL}"])
-    folders = list(Path(tempfile.gettempdir()).glob(f"{WORKSPACE_PREFIX}*"))
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
-    for item in removed:
-        print(f"* removed {item}")
-    print(f"removed {len(removed)} containers, networks, volumes and images and "
-          f"{len(folders)} work folders left by earlier runs")
+    remove_left_runs(Engine(run_id="cleanup"), sys.stdout, only)
     return EXIT_OK

@@ -89,8 +89,7 @@ def verify_compose(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) ->
                         seconds, int(code), wanted.stop_within))
     except StepFailed as failure:
         if run.keep:
-            failure.removal_command = (f"docker compose --project-name {project} down --volumes "
-                            "--remove-orphans --rmi local")
+            failure.removal_command = f"scripts/verify --cleanup {engine.run_id}"
             raise
         _tear_down(run, compose, project, failing=True)
         raise

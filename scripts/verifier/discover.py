@@ -44,6 +44,14 @@ def discover_examples(examples_root: Path, include_site: bool = True) -> list[Ex
     return examples
 
 
+def find_example(name: str, examples_root: Path = EXAMPLES_ROOT) -> Example | None:
+    """Return the example called `name` under `examples_root`, loading no other contract."""
+    folder = examples_root.parent if name == "site" else examples_root / name
+    if not (folder / CONTRACT_FILE).is_file():
+        return None
+    return Example(name=name, path=folder, contract=load_contract(folder))
+
+
 def base_images(example: Example) -> list[str]:
     """Return the public images the example starts from: FROM lines and Compose images."""
     images: set[str] = set()

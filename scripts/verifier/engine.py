@@ -96,11 +96,14 @@ class Engine:
 
     def build(self, context: Path, dockerfile: str, tag: str, example: str, timeout: float,
               no_cache: bool = False) -> str:
-        """Build an image and return BuildKit's plain progress output."""
+        """Build an image labelled with the run, and return BuildKit's plain progress output.
+
+        The run's clean-up removes the image; its layers stay in BuildKit's cache.
+        """
         options = ["--no-cache"] if no_cache else []
         result = self.docker(
             "build", "--progress", "plain", *options, "--file", dockerfile, "--tag", tag,
-            "--label", f"{EXAMPLE_LABEL}={example}", ".",
+            "--label", f"{EXAMPLE_LABEL}={example}", "--label", self.run_label, ".",
             cwd=context, timeout=timeout,
         )
         return result.stdout + result.stderr
@@ -324,6 +327,22 @@ class Engine:
         filters = [f"label={self.run_label}"]
         filters += [f"label=com.docker.compose.project={p}" for p in compose_projects]
         return self.remove_labelled(filters)
+
+    def labelled_runs(self) -> set[str]:
+        """Return the ids of the runs whose containers, networks, volumes or images remain."""
+        found = set()
+        label = f'{{{{.Label "{RUN_LABEL}"}}}}'
+        for list_args in (["ps", "--all"], ["network", "ls"], ["volume", "ls"]):
+            found.update(self.docker(*list_args, "--filter", f"label={RUN_LABEL}", "--format",
+                                     label, timeout=30, cleaning_up=True).stdout.split())
+        images = self.docker("image", "ls", "--quiet", "--filter", f"label={RUN_LABEL}",
+                             timeout=30, cleaning_up=True).stdout.split()
+        if images:
+            found.update(self.docker(
+                "image", "inspect", "--format", f'{{{{index .Config.Labels "{RUN_LABEL}"}}}}',
+                *sorted(set(images)), timeout=30, check=False, cleaning_up=True,
+            ).stdout.split())
+        return found
 
     def remove_labelled(self, label_filters: list[str]) -> list[str]:
         """Remove the containers, networks, volumes and images matching any of `label_filters`.

@@ -7,15 +7,20 @@ import time
 from pathlib import Path
 
 from . import checks
-from .discover import EXAMPLES_ROOT, Example, discover_examples
+from .discover import Example, find_example
 from .engine import EXAMPLE_LABEL, Engine
 from .probes import ProbeError
 from .steps import STOP_GRACE, ExampleRun, StepFailed, no_step, send_probes
 
 
-def image_tag(example: Example) -> str:
-    """Return the tag the verifier gives the image of an [image] example."""
-    return f"zero-to-hero/{example.slug}:verify"
+def image_tag(example: Example, run_id: str) -> str:
+    """Return the tag that the run `run_id` gives the image of an [image] example.
+
+    A tag of its own per run keeps parallel runs, in one checkout or several,
+    from running each other's images. The run removes the tag at its end; the
+    layers stay in BuildKit's cache for the next build.
+    """
+    return f"zero-to-hero/{example.slug}:verify-{run_id}"
 
 
 def verify_image(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) -> None:
@@ -23,7 +28,7 @@ def verify_image(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) -> N
     spec, engine, example = run.example.contract.image, run.engine, run.example
     timeouts = example.contract.timeouts
     wanted = example.contract.checks
-    tag = image_tag(example)
+    tag = image_tag(example, engine.run_id)
     with run.step("build") as details:
         started = time.monotonic()
         engine.build(workdir, spec.dockerfile, tag, example.name, timeout=timeouts.build,
@@ -73,7 +78,8 @@ def verify_image(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) -> N
                 details.append(checks.check_stop(seconds, code, wanted.stop_within))
     except StepFailed as failure:
         if run.keep:
-            failure.removal_command = f"docker rm --force --volumes {name} {name}-uid"
+            # The image carries the run's label too: clean-up by run id removes all of it.
+            failure.removal_command = f"scripts/verify --cleanup {engine.run_id}"
             raise
         _remove(engine, name, example)
         raise
@@ -128,11 +134,10 @@ def _other_image_bytes(run: ExampleRun, other_name: str | None) -> int | None:
     """
     if other_name is None:
         return None
-    others = [e for e in discover_examples(EXAMPLES_ROOT) if e.name == other_name]
-    if not others or not others[0].contract.image:
+    other = find_example(other_name)
+    if other is None or not other.contract.image:
         raise ProbeError(f"smaller_than names {other_name!r}, which is no [image] example")
-    other = others[0]
-    tag = f"{image_tag(other).split(':')[0]}:size-{run.engine.run_id}"
+    tag = f"{image_tag(other, run.engine.run_id)}-size"
     run.engine.build(other.path, other.contract.image.dockerfile, tag, other.name,
                      timeout=run.example.contract.timeouts.build)
     try:

@@ -26,6 +26,14 @@ class Outcome:
     steps: list[StepResult] = field(default_factory=list)
     failure: StepFailed | None = None
     measurements: dict[str, float] = field(default_factory=dict)
+    # An earlier pass with the same inputs stands in for this run's steps.
+    reused: bool = False
+
+    @property
+    def result(self) -> str:
+        if self.failure:
+            return "FAILED"
+        return "reused" if self.reused else "passed"
 
     @property
     def seconds(self) -> float:
@@ -84,12 +92,15 @@ class Printer:
             width = max(len(outcome.example) for outcome in outcomes)
             self._print(f"\n{'example':<{width}}  result  steps  seconds")
             for outcome in outcomes:
-                result = "FAILED" if outcome.failure else "passed"
-                self._print(f"{outcome.example:<{width}}  {result:<6}  {len(outcome.steps):5}"
+                self._print(f"{outcome.example:<{width}}  {outcome.result:<6}  {len(outcome.steps):5}"
                             f"  {outcome.seconds:7.1f}")
         failed = sum(1 for outcome in outcomes if outcome.failure)
+        reused = sum(1 for outcome in outcomes if outcome.reused)
         note = " (interrupted)" if interrupted else ""
-        self._print(f"{len(outcomes) - failed} passed, {failed} failed{note}")
+        passed = f"{len(outcomes) - failed} passed"
+        if reused:
+            passed += f" ({reused} reused from an earlier pass)"
+        self._print(f"{passed}, {failed} failed{note}")
 
 
 def write_junit(outcomes: list[Outcome], path: Path) -> None:
@@ -124,7 +135,7 @@ def write_markdown(outcomes: list[Outcome], path: Path) -> None:
         "| --- | --- | ---: | ---: |",
     ]
     for outcome in outcomes:
-        result = f"failed at `{outcome.failure.step}`" if outcome.failure else "passed"
+        result = f"failed at `{outcome.failure.step}`" if outcome.failure else outcome.result
         lines.append(f"| `{outcome.example}` | {result} | {len(outcome.steps)} "
                      f"| {outcome.seconds:.1f} |")
     for outcome in failed:

@@ -27,8 +27,7 @@ from verifier.engine import RUN_LABEL, Engine
 def fixture_root(tmp_path: Path, *names: str) -> Path:
     """Copy the fixtures `names` into a new root, under cli/, and return the root.
 
-    The image flow tags an image by example name, so the cli/ prefix keeps these
-    runs apart from other tests that verify the same fixtures at the same time.
+    The cli/ prefix gives these runs' images and containers names of their own.
     """
     root = tmp_path / "root"
     copy_fixtures(root / "cli", *names)
@@ -144,27 +143,45 @@ def test_missing_docker_exits_3(tmp_path):
     assert result.stderr.startswith("error: the docker command is not installed: ")
 
 
-def test_cleanup_removes_every_run_label(tmp_path, monkeypatch, work_folder, capsys):
+def test_cleanup_spares_runs_in_progress(monkeypatch, work_folder, capsys):
+    live = subprocess.Popen(["sleep", "60"])
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    running, finished, older = f"{live.pid}-aaaaaa", f"{ended.pid}-bbbbbb", "1a2b3c"
     filters: list[list[str]] = []
 
     class RecordedEngine(Engine):
+        def labelled_runs(self) -> set[str]:
+            return {running, finished, older}
+
         def remove_labelled(self, label_filters: list[str]) -> list[str]:
             filters.append(label_filters)
             return ["container 0123abcd", "volume verify-x_data"]
 
     monkeypatch.setattr(cli, "Engine", RecordedEngine)
     monkeypatch.setattr(cli, "docker_problem", lambda: None)
-    (work_folder / "verify-run-1a2b3c-xyz").mkdir()
-    (work_folder / "unrelated").mkdir()
+    for name in (f"verify-run-{running}-x1", f"verify-run-{finished}-x2",
+                 f"verify-run-{older}-x3", "unrelated"):
+        (work_folder / name).mkdir()
+    try:
+        assert cli.main(["--cleanup"]) == cli.EXIT_OK
+        first = capsys.readouterr().out.splitlines()
+        left_after_first = sorted(path.name for path in work_folder.iterdir())
+        assert cli.main(["--cleanup", running]) == cli.EXIT_OK
+        second = capsys.readouterr().out.splitlines()
+    finally:
+        live.kill()
+        live.wait()
 
-    assert cli.main(["--cleanup"]) == cli.EXIT_OK
-
-    assert filters == [[f"label={RUN_LABEL}"]]
+    assert filters[0] == sorted([f"label={RUN_LABEL}={finished}", f"label={RUN_LABEL}={older}"])
+    assert left_after_first == ["unrelated", f"verify-run-{running}-x1"]
+    assert first[0] == (f"* skipped run {running}: its process is still running; "
+                        f"'scripts/verify --cleanup {running}' removes it anyway")
+    assert first[1:3] == ["* removed container 0123abcd", "* removed volume verify-x_data"]
+    assert first[3].endswith(" and 2 work folders left by earlier runs")
+    assert filters[1] == [f"label={RUN_LABEL}={running}"]
+    assert second[-1].endswith(f" and 1 work folders left by run {running}")
     assert sorted(path.name for path in work_folder.iterdir()) == ["unrelated"]
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[:2] == ["* removed container 0123abcd", "* removed volume verify-x_data"]
-    assert printed[2].startswith("removed 2 ")
-    assert printed[2].endswith(" and 1 work folders left by earlier runs")
 
 
 # With the Docker engine
@@ -239,15 +256,15 @@ def test_keep_leaves_failed_container(tmp_path, work_folder, run_ids, capsys):
     tips = [line for line in printed.splitlines() if line.startswith("TIP kept for inspection")]
     assert len(tips) == 1, printed
     command = tips[0].split("remove it with: ", 1)[1]
+    assert command == f"scripts/verify --cleanup {run_ids[0]}"
     container = f"verify-cli-failing-never-healthy-{run_ids[0]}"
-    assert container in shlex.split(command)
     state = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", container],
                            capture_output=True, text=True, timeout=30, check=False)
     assert state.stdout.strip() == "true"
     assert list(work_folder.iterdir()) == []
 
-    removal = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60,
-                             check=False)
+    removal = subprocess.run(shlex.split(command), cwd=REPOSITORY, capture_output=True,
+                             text=True, timeout=60, check=False)
 
     assert removal.returncode == 0, removal.stderr
     assert leftovers(run_ids[0]) == []
@@ -320,3 +337,54 @@ def test_no_cache_builds_without_layer_cache(tmp_path, work_folder, run_ids, cap
              if line.startswith("* cli/failing/exits-at-start  build ")]
     assert len(build) == 1
     assert build[0].endswith("without the layer cache")
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("remove_cli_images")
+def test_second_run_reuses_pass_until_a_file_changes(tmp_path, work_folder, run_ids, capsys):
+    root = fixture_root(tmp_path, "ok-minimal")
+
+    assert cli.main(["--root", str(root)]) == cli.EXIT_OK
+    first = capsys.readouterr().out
+    assert cli.main(["--root", str(root), "-v"]) == cli.EXIT_OK
+    second = capsys.readouterr().out
+    app = root / "cli" / "ok-minimal" / "app.py"
+    app.write_text(app.read_text() + "\n# A change after the pass.\n")
+    assert cli.main(["--root", str(root)]) == cli.EXIT_OK
+    third = capsys.readouterr().out
+
+    assert "* cli/ok-minimal  build " in first
+    assert "* cli/ok-minimal  reuse    ok " in second
+    assert "passed at " in second and "--rerun verifies it again" in second
+    assert "> docker build " not in second
+    assert "> docker run " not in second
+    assert second.splitlines()[-1] == "1 passed (1 reused from an earlier pass), 0 failed"
+    assert "* cli/ok-minimal  build " in third
+    assert all(leftovers(run_id) == [] for run_id in run_ids)
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("remove_cli_images")
+def test_rerun_verifies_a_passed_example_again(tmp_path, work_folder, run_ids, capsys):
+    root = fixture_root(tmp_path, "ok-minimal")
+    assert cli.main(["--root", str(root)]) == cli.EXIT_OK
+    capsys.readouterr()
+
+    assert cli.main(["--root", str(root), "--rerun"]) == cli.EXIT_OK
+
+    printed = capsys.readouterr().out
+    assert "* cli/ok-minimal  build " in printed
+    assert " reuse " not in printed
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("remove_cli_images")
+def test_failure_is_never_reused(tmp_path, work_folder, run_ids, capsys):
+    root = fixture_root(tmp_path, "failing/exits-at-start")
+
+    assert cli.main(["--root", str(root)]) == cli.EXIT_FAILED
+    assert cli.main(["--root", str(root)]) == cli.EXIT_FAILED
+
+    printed = capsys.readouterr().out
+    assert printed.count("ERROR cli/failing/exits-at-start: run failed: ") == 2
+    assert " reuse " not in printed

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from verify_runs import REPOSITORY, copy_fixtures, leftovers, remove_run
 
-from verifier.cli import EXIT_INTERRUPTED, WORKSPACE_PREFIX
+from verifier.cleanup import WORKSPACE_PREFIX, work_folder_run
+from verifier.cli import EXIT_INTERRUPTED
 from verifier.engine import RUN_LABEL
 
 # Seconds to wait for the stack's container, and then for the verifier to exit.
@@ -31,7 +32,7 @@ def wait_for_run_id(work_folder: Path, verifier: subprocess.Popen) -> str:
     while time.monotonic() < deadline and verifier.poll() is None:
         folders = sorted(work_folder.glob(f"{WORKSPACE_PREFIX}*"))
         if folders:
-            return folders[0].name.removeprefix(WORKSPACE_PREFIX).split("-")[0]
+            return work_folder_run(folders[0].name)
         time.sleep(0.2)
     pytest.fail(f"no {WORKSPACE_PREFIX}* work folder appeared in {work_folder}", pytrace=False)
 

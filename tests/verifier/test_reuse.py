@@ -1,0 +1,167 @@
+"""Reusing an earlier pass: which changes give an example a new key, and the store.
+
+A reused pass must never hide a change, so each input of the key gets a test
+that changes only that input.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from verify_runs import FIXTURES
+
+from verifier import reuse
+from verifier.contract import load_contract
+from verifier.discover import Example
+
+
+def example_copy(tmp_path: Path, fixture: str = "ok-minimal", name: str = "one") -> Example:
+    folder = tmp_path / name
+    shutil.copytree(FIXTURES / fixture, folder)
+    return load(folder, name)
+
+
+def load(folder: Path, name: str) -> Example:
+    return Example(name=name, path=folder, contract=load_contract(folder))
+
+
+def key_of(example: Example, *others: Example) -> str:
+    return reuse.example_keys([example, *others])[example.name]
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("change", [
+    "edit app.py",
+    "add a file",
+    "make app.py executable",
+    "edit the contract",
+    "add a file in a subfolder",
+])
+def test_key_changes_with_each_file_change(tmp_path, change):
+    example = example_copy(tmp_path)
+    before = key_of(example)
+    folder = example.path
+
+    if change == "edit app.py":
+        (folder / "app.py").write_text((folder / "app.py").read_text() + "\n# changed\n")
+    elif change == "add a file":
+        (folder / "notes.txt").write_text("new\n")
+    elif change == "make app.py executable":
+        (folder / "app.py").chmod(0o755)
+    elif change == "edit the contract":
+        contract = folder / "verify.toml"
+        contract.write_text(contract.read_text().replace("stop_within = 3", "stop_within = 4"))
+    else:
+        (folder / "static").mkdir()
+        (folder / "static" / "style.css").write_text("body {}\n")
+
+    assert key_of(load(folder, "one")) != before
+
+
+@pytest.mark.docker
+def test_key_is_the_same_for_unchanged_files(tmp_path):
+    first = example_copy(tmp_path, name="one")
+    second = example_copy(tmp_path, name="two")
+
+    assert key_of(first) == key_of(load(first.path, "one"))
+    # The name is not an input: two identical folders are verified the same way.
+    assert key_of(first) == key_of(second)
+
+
+@pytest.mark.docker
+def test_key_changes_with_base_image_id(tmp_path):
+    tag = "zero-to-hero-test/reuse-base:1"
+    example = example_copy(tmp_path)
+    dockerfile = example.path / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace(
+        "FROM python:3.13-slim-trixie", f"FROM {tag}"))
+
+    def build_base(marker: str) -> None:
+        subprocess.run(["docker", "build", "--quiet", "--tag", tag, "-"],
+                       input=f"FROM python:3.13-slim-trixie\nLABEL marker={marker}\n",
+                       capture_output=True, text=True, timeout=120, check=True)
+
+    try:
+        build_base("first")
+        before = key_of(example)
+        build_base("second")
+        after = key_of(example)
+    finally:
+        subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True,
+                       timeout=60, check=False)
+
+    assert after != before
+
+
+@pytest.mark.docker
+def test_key_changes_when_compared_example_changes(tmp_path):
+    larger = example_copy(tmp_path, name="larger")
+    smaller = example_copy(tmp_path, name="smaller")
+    contract = smaller.path / "verify.toml"
+    contract.write_text(contract.read_text().replace(
+        "size = { max_mb = 250 }", 'size = { smaller_than = "larger", factor = 1.0 }'))
+    smaller = load(smaller.path, "smaller")
+    before = key_of(smaller, larger)
+
+    (larger.path / "app.py").write_text((larger.path / "app.py").read_text() + "\n# changed\n")
+
+    assert key_of(smaller, load(larger.path, "larger")) != before
+
+
+@pytest.mark.docker
+def test_key_changes_with_verifier_source(tmp_path, monkeypatch):
+    example = example_copy(tmp_path)
+    source = tmp_path / "verifier"
+    shutil.copytree(reuse.VERIFIER_SOURCE, source, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(reuse, "VERIFIER_SOURCE", source)
+    before = key_of(example)
+
+    (source / "checks.py").write_text((source / "checks.py").read_text() + "\n# changed\n")
+
+    assert key_of(example) != before
+
+
+def test_store_finds_only_same_key(tmp_path):
+    store = reuse.PassStore(tmp_path / "passes.json")
+    example = Example(name="one", path=tmp_path / "one", contract=None)
+
+    store.record(example, "key-a", 12.34)
+
+    found = store.find(example, "key-a")
+    assert found is not None
+    assert found.seconds == 12.3
+    assert store.find(example, "key-b") is None
+    store.forget(example)
+    assert store.find(example, "key-a") is None
+
+
+def test_damaged_store_reuses_nothing_and_is_rewritten(tmp_path):
+    path = tmp_path / "passes.json"
+    path.write_text("{ not json", encoding="utf-8")
+    store = reuse.PassStore(path)
+    example = Example(name="one", path=tmp_path / "one", contract=None)
+
+    assert store.find(example, "key-a") is None
+    store.record(example, "key-a", 1.0)
+    assert json.loads(path.read_text())[str(example.path)]["key"] == "key-a"
+
+
+def test_parallel_records_all_kept(tmp_path):
+    store = reuse.PassStore(tmp_path / "cache" / "passes.json")
+    examples = [Example(name=f"e{n}", path=tmp_path / f"e{n}", contract=None)
+                for n in range(16)]
+    threads = [threading.Thread(target=store.record, args=(example, f"key-{n}", 1.0))
+               for n, example in enumerate(examples)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all(store.find(example, f"key-{n}") for n, example in enumerate(examples))
+    assert sorted(path.name for path in (tmp_path / "cache").iterdir()) == [
+        "passes.json", "passes.lock"]
