@@ -110,10 +110,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def select(args: argparse.Namespace):
     """Return the examples to verify and the pages affected by --changed."""
-    examples = discover_examples(args.root)
-    pages: list[str] = []
     if args.examples:
-        examples = by_paths(examples, args.examples)
+        examples = by_paths(args.root, args.examples)
+    else:
+        examples = discover_examples(args.root)
+    pages: list[str] = []
     if args.changed:
         # git names changed files by their path in the repository, so examples outside
         # it cannot be matched against them.
@@ -185,7 +186,9 @@ def run(examples, args: argparse.Namespace) -> int:
     previous = _stop_on_sigterm()
     executor = ThreadPoolExecutor(max_workers=args.jobs)
     try:
-        for future in [executor.submit(verify, example) for example in examples]:
+        # The longest examples start first, so that a short one never holds up the end.
+        ordered = sorted(examples, key=store.expected_seconds, reverse=True)
+        for future in [executor.submit(verify, example) for example in ordered]:
             future.result()
     except KeyboardInterrupt:
         interrupted.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import checks
@@ -68,14 +69,19 @@ def verify_compose(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) ->
                 for service in built:
                     details.append(f"{service}: " + checks.check_read_only(
                         engine, containers[service], wanted.read_only))
+        # The scan reads whole images, so it runs while the persistence check
+        # waits for the stack to come back up.
+        images = {service: container_image(engine, containers[service]) for service in built}
+        scans = ThreadPoolExecutor(max_workers=1)
+        scan = scans.submit(_scan_images, engine, images, planted)
+        try:
+            if wanted.persistence:
+                _check_persistence(run, project, compose, up, probe)
+        finally:
+            scans.shutdown(wait=True)
         if planted:
             with run.step("secrets") as details:
-                for service in built:
-                    image = container_image(engine, containers[service])
-                    details.append(f"{service}: "
-                                   + checks.check_dockerignore(engine, image, planted))
-        if wanted.persistence:
-            _check_persistence(run, project, compose, up, probe)
+                details += scan.result()
         if wanted.stop_within:
             with run.step("stop") as details:
                 started = time.monotonic()
@@ -94,6 +100,15 @@ def verify_compose(run: ExampleRun, workdir: Path, planted: dict[str, bytes]) ->
         _tear_down(run, compose, project, failing=True)
         raise
     _tear_down(run, compose, project, failing=False)
+
+
+def _scan_images(engine: Engine, images: dict[str, str],
+                 planted: dict[str, bytes]) -> list[str]:
+    """Look for the planted files in each built service's image; raise CheckFailed."""
+    if not planted:
+        return []
+    return [f"{service}: " + checks.check_dockerignore(engine, image, planted)
+            for service, image in sorted(images.items())]
 
 
 def _check_persistence(run: ExampleRun, project: str, compose, up, probe) -> None:

@@ -62,6 +62,13 @@ class PassStore:
             return None
         return Pass(key, entry["passed_at"], entry["seconds"])
 
+    def expected_seconds(self, example: Example) -> float:
+        """Return how long the example's last pass took; a Compose stack counts as long."""
+        entry = self._read().get(str(example.path.resolve()))
+        if entry:
+            return entry["seconds"]
+        return 60.0 if example.contract.compose else 10.0
+
     def record(self, example: Example, key: str, seconds: float) -> None:
         self._update(str(example.path.resolve()),
                      {"key": key, "passed_at": time.time(), "seconds": round(seconds, 1)})

@@ -6,7 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from .discover import REPOSITORY_ROOT, Example
+from .contract import CONTRACT_FILE
+from .discover import REPOSITORY_ROOT, Example, find_example
 
 # A change under these paths can change any example's outcome.
 VERIFIER_PATHS = ("scripts/verifier/", "scripts/base-images/", "scripts/offline-images")
@@ -39,15 +40,27 @@ def shard(examples: list[Example], index: int, total: int) -> list[Example]:
     return ordered[index - 1::total]
 
 
-def by_paths(examples: list[Example], paths: list[Path]) -> list[Example]:
-    """Return the examples whose folders are `paths`; an unknown path is an error."""
-    wanted = {path.resolve(): path for path in paths}
-    selected = [example for example in examples if example.path.resolve() in wanted]
-    found = {example.path.resolve() for example in selected}
-    for resolved, original in wanted.items():
-        if resolved not in found:
-            raise SelectionError(f"{original}: not an example folder (no verify.toml)")
-    return selected
+def by_paths(examples_root: Path, paths: list[Path]) -> list[Example]:
+    """Return the examples whose folders are `paths`, loading only their own contracts.
+
+    A broken contract elsewhere under `examples_root` does not stop the
+    verification of the examples asked for.
+    """
+    root = examples_root.resolve()
+    selected: dict[str, Example] = {}
+    for path in paths:
+        folder = path.resolve()
+        if not (folder / CONTRACT_FILE).is_file():
+            raise SelectionError(f"{path}: not an example folder (no {CONTRACT_FILE})")
+        if folder == root.parent:
+            name = "site"
+        elif folder.is_relative_to(root):
+            name = folder.relative_to(root).as_posix()
+        else:
+            raise SelectionError(f"{path}: not under {examples_root}; choose it with --root")
+        selected[name] = find_example(name, examples_root)
+    # In discovery's order: the site first, then by name.
+    return sorted(selected.values(), key=lambda example: (example.name != "site", example.name))
 
 
 def changed_files(ref: str, root: Path = REPOSITORY_ROOT) -> list[str]:

@@ -81,6 +81,21 @@ def test_example_path_selects_only_it(tmp_path, selected):
     assert selected == [["cli/ok-minimal"]]
 
 
+def test_example_path_ignores_broken_contract_elsewhere(tmp_path, selected):
+    root = fixture_root(tmp_path, "ok-minimal", "failing/contract-unknown-key")
+    assert cli.main(["--root", str(root), str(root / "cli" / "ok-minimal")]) == cli.EXIT_OK
+    assert selected == [["cli/ok-minimal"]]
+
+
+def test_example_path_outside_root_exits_2(tmp_path, capsys, selected):
+    root = fixture_root(tmp_path, "ok-minimal")
+    outside = copy_fixtures(tmp_path / "elsewhere", "ok-compose") / "ok-compose"
+    assert cli.main(["--root", str(root), str(outside)]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == (f"error: {outside}: not under {root}; "
+                                       "choose it with --root\n")
+    assert selected == []
+
+
 def test_shard_selects_its_part(tmp_path, selected):
     root = fixture_root(tmp_path, "ok-minimal", "ok-compose")
     for index in (1, 2):
