@@ -158,7 +158,7 @@ def run(examples, args: argparse.Namespace) -> int:
     outcomes: dict[str, report.Outcome] = {}
     # Every pass is recorded; only a run without --rerun reuses the recorded ones.
     store = PassStore(store_path(args.root))
-    keys = example_keys(examples)
+    keys = example_keys(examples, engine)
     workspace = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{engine.run_id}-"))
     interrupted = threading.Event()
 

@@ -157,6 +157,21 @@ class Engine:
         labels = json.loads(result.stdout or "null") or {}
         return labels.get(label)
 
+    def local_image_ids(self) -> dict[str, str]:
+        """Return the ID of every tagged image the engine holds, by repository:tag."""
+        listing = self.docker("image", "ls", "--no-trunc", "--format",
+                              "{{.Repository}}:{{.Tag}} {{.ID}}", timeout=30).stdout
+        return dict(line.split(" ", 1) for line in listing.splitlines() if " " in line)
+
+    def versions(self) -> str:
+        """Return the versions of the engine, its client, Compose and Buildx, a line each."""
+        commands = (
+            ["version", "--format", "{{.Server.Version}} {{.Client.Version}}"],
+            ["compose", "version", "--short"],
+            ["buildx", "version"],
+        )
+        return "\n".join(self.docker(*command, timeout=30).stdout.strip() for command in commands)
+
     # Containers
 
     def start_container(self, image: str, name: str, port: int | None,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .discover import Example, base_images, find_example
+from .engine import Engine
 
 VERIFIER_SOURCE = Path(__file__).resolve().parent
 STORE_NAME = Path(".cache") / "verifier" / "passes.json"
@@ -98,7 +99,7 @@ class PassStore:
             partial.replace(self.path)
 
 
-def example_keys(examples: Iterable[Example]) -> dict[str, str]:
+def example_keys(examples: Iterable[Example], engine: Engine) -> dict[str, str]:
     """Return the key of each of `examples`, by name."""
     wanted = list(examples)
     known = {example.name: example for example in wanted}
@@ -108,8 +109,10 @@ def example_keys(examples: Iterable[Example]) -> dict[str, str]:
             other = find_example(size.smaller_than)
             if other:
                 known[other.name] = other
-    tools = _tool_versions()
-    images = _image_ids({image for example in known.values() for image in base_images(example)})
+    tools = engine.versions() + "\n" + _hadolint_version()
+    local = engine.local_image_ids()
+    images = {image: local[_with_tag(image)] for example in known.values()
+              for image in base_images(example) if _with_tag(image) in local}
     source = _digest_files(VERIFIER_SOURCE, sorted(VERIFIER_SOURCE.glob("*.py")))
     keys: dict[str, str] = {}
 
@@ -164,34 +167,18 @@ def _digest_files(folder: Path, files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _tool_versions() -> str:
-    commands = (
-        ["docker", "version", "--format", "{{.Server.Version}} {{.Client.Version}}"],
-        ["docker", "compose", "version", "--short"],
-        ["docker", "buildx", "version"],
-    )
-    versions = [_output(command) for command in commands]
+def _hadolint_version() -> str:
     hadolint = shutil.which("hadolint")
-    versions.append(_output([hadolint, "--version"]) if hadolint else "hadolint absent")
-    return "\n".join(versions)
-
-
-def _image_ids(images: set[str]) -> dict[str, str]:
-    """Return the local image ID of each reference in `images` that the engine holds."""
-    listing = _output(["docker", "image", "ls", "--no-trunc",
-                       "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
-    local = dict(line.split(" ", 1) for line in listing.splitlines() if " " in line)
-    return {image: local[_with_tag(image)] for image in images if _with_tag(image) in local}
+    if hadolint is None:
+        return "hadolint absent"
+    try:
+        result = subprocess.run([hadolint, "--version"], capture_output=True, text=True,
+                                timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "hadolint unknown"
+    return result.stdout.strip()
 
 
 def _with_tag(image: str) -> str:
     # `FROM debian` means debian:latest, while a registry's port also holds a colon.
     return image if ":" in image.rsplit("/", 1)[-1] else f"{image}:latest"
-
-
-def _output(command: list[str]) -> str:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return result.stdout.strip() if result.returncode == 0 else ""

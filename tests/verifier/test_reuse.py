@@ -18,6 +18,7 @@ from verify_runs import FIXTURES
 from verifier import reuse
 from verifier.contract import load_contract
 from verifier.discover import Example
+from verifier.engine import Engine
 
 
 def example_copy(tmp_path: Path, fixture: str = "ok-minimal", name: str = "one") -> Example:
@@ -31,7 +32,7 @@ def load(folder: Path, name: str) -> Example:
 
 
 def key_of(example: Example, *others: Example) -> str:
-    return reuse.example_keys([example, *others])[example.name]
+    return reuse.example_keys([example, *others], Engine(run_id="test-reuse"))[example.name]
 
 
 @pytest.mark.docker
