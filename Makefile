@@ -44,6 +44,11 @@ test-site: build node_modules/.installed ## Run the tests that need no Docker en
 	$(PYTHON) scripts/snippet_coverage.py
 	$(PYTHON) -m pytest -m "not docker"
 
+# ARGS passes options and example folders: make verify ARGS="--changed main --jobs 2"
+.PHONY: verify
+verify: $(STAMP) ## Verify examples with Docker; ARGS="--help" lists the options
+	$(PYTHON) scripts/verify $(ARGS)
+
 bench: require-docker $(STAMP) ## Time the verifier against a naive loop and the floor
 	$(PYTHON) scripts/bench
 	$(PYTHON) scripts/bench-lighthouse

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -62,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="verify only shard I of N, split by example name")
 
     running = parser.add_argument_group("how to run them")
-    running.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                         help="verify N examples at a time (default: 1)")
+    running.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                         help="verify N examples at a time (default: the number of cores, "
+                              f"{os.cpu_count() or 1} here)")
     running.add_argument("--keep", action="store_true",
                          help="leave a failed example's containers running and print how to "
                               "remove them")

@@ -403,3 +403,20 @@ def test_failure_is_never_reused(tmp_path, work_folder, run_ids, capsys):
     printed = capsys.readouterr().out
     assert printed.count("ERROR cli/failing/exits-at-start: run failed: ") == 2
     assert " reuse " not in printed
+
+
+def test_jobs_defaults_to_the_number_of_cores():
+    assert cli.parse_args([]).jobs == (os.cpu_count() or 1)
+
+
+def test_make_verify_passes_args_and_exit_code():
+    def make(args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["make", "--silent", "verify", f"ARGS={args}"], cwd=REPOSITORY,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    usage, invalid = make("--help"), make("--shard 9/3")
+
+    assert usage.returncode == 0, usage.stderr
+    assert usage.stdout.startswith("usage: scripts/verify ")
+    assert invalid.returncode != 0
+    assert "error: invalid shard '9/3': I must be between 1 and N" in invalid.stderr
