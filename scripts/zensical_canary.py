@@ -48,9 +48,10 @@ OUTPUT_TAIL_LINES = 15
 # feature writes: (feature, page, marker).
 MARKERS = [
     ("series listing macro", "index.html", "series-listing"),
-    ("measurement macros", "docker/index.html", 'class="verified-mark"'),
-    ("hook for illustrative blocks", "docker/index.html", 'class="illustrative-reason"'),
+    ("measurement macros", "docker/production-image/index.html", 'class="verified-mark"'),
+    ("hook for illustrative blocks", "docker/security/index.html", 'class="illustrative-reason"'),
     ("front matter in overrides/main.html", "docker/index.html", 'class="chapter-meta"'),
+    ("chapter of a step page", "docker/compose/index.html", 'class="chapter-meta__chapter"'),
     ("link preview tags", "docker/index.html", 'property="og:title"'),
     ("tags on the chapter", "docker/index.html", 'class="md-tag'),
     ("chapter on the tags page", "tags/index.html", 'href="../docker/'),

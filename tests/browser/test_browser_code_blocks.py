@@ -10,27 +10,32 @@ from browser_pages import open_recorded_page
 from markdown_fences import expected_text, include_targets, read_fences, split_target
 from playwright.sync_api import Page, expect
 from served_site import DOCS_DIR, REPO_ROOT
+from site_nav import page_url, read_chapter
 
 pytestmark = pytest.mark.browser
 
-CHAPTER_SOURCE = DOCS_DIR / "docker" / "index.md"
-CHAPTER_URL = "docker/"
+CHAPTER_PAGES = read_chapter("docker").pages
+SCANNER_PAGE_URL = "docker/security/"
 SCANNER_TABS = ["Docker Scout", "Trivy", "Grype"]
 
 
-def titled_includes() -> list[tuple[int, str]]:
-    """Return (position among the titled blocks, include target) of each titled include.
+def titled_includes() -> list[tuple[str, int, str]]:
+    """Return (page URL, position, include target) of each titled include of the chapter.
 
-    The nth titled fence in the Markdown is the nth titled block on the page.
+    The position counts the titled blocks of the page: the nth titled fence in
+    a page's Markdown is the nth titled block on the built page.
     tests/site/test_site_includes.py checks that each titled block is a single
     include whose title is the included file's path.
     """
-    titled = [fence for fence in read_fences(CHAPTER_SOURCE) if fence.title is not None]
-    return [
-        (position, targets[0])
-        for position, fence in enumerate(titled)
-        if (targets := include_targets(fence))
-    ]
+    includes = []
+    for source in CHAPTER_PAGES:
+        titled = [fence for fence in read_fences(DOCS_DIR / source) if fence.title is not None]
+        includes += [
+            (page_url(source), position, targets[0])
+            for position, fence in enumerate(titled)
+            if (targets := include_targets(fence))
+        ]
+    return includes
 
 
 TITLED_INCLUDES = titled_includes()
@@ -43,27 +48,36 @@ def read_clipboard(page: Page) -> str:
 
 
 @pytest.fixture(scope="module")
-def chapter_with_clipboard(browser, site_url) -> Iterator[Page]:
-    """Open the chapter once for the copy tests, with the clipboard readable.
+def clipboard_page(browser, site_url) -> Iterator[Page]:
+    """Return a browser tab for the copy tests, with the clipboard readable.
 
     The copy tests only click buttons and read the clipboard, so they share
-    this page to save a page load each.
+    this tab, and each page of the chapter loads once.
     """
     recorded = open_recorded_page(browser, site_url, None)
     page = recorded.page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url)
-    page.goto(CHAPTER_URL)
-    # Collapsed notes hide some of the blocks, and a hidden button cannot be clicked.
-    page.locator("details").evaluate_all("notes => notes.forEach(note => note.open = true)")
     yield page
     page.context.close()
 
 
+def show_chapter_page(page: Page, site_url: str, url: str) -> None:
+    """Open the chapter page at `url` in `page` unless it is open, with every note expanded."""
+    if page.url == site_url + url:
+        return
+    page.goto(url)
+    # Collapsed notes hide some of the blocks, and a hidden button cannot be clicked.
+    page.locator("details").evaluate_all("notes => notes.forEach(note => note.open = true)")
+
+
 @pytest.mark.parametrize(
-    ("block_index", "target"), TITLED_INCLUDES, ids=[target for _, target in TITLED_INCLUDES]
+    ("url", "block_index", "target"),
+    TITLED_INCLUDES,
+    ids=[target for _, _, target in TITLED_INCLUDES],
 )
-def test_copy_button_copies_included_file(chapter_with_clipboard, block_index, target):
-    page = chapter_with_clipboard
+def test_copy_button_copies_included_file(clipboard_page, site_url, url, block_index, target):
+    page = clipboard_page
+    show_chapter_page(page, site_url, url)
     path, section = split_target(target)
     block = page.locator("div.highlight:has(> span.filename)").nth(block_index)
     expect(block.locator("> span.filename")).to_have_text(path)
@@ -76,7 +90,7 @@ def test_copy_button_copies_included_file(chapter_with_clipboard, block_index, t
 
 
 def test_scanner_tabs_switch_and_persist(open_page):
-    page = open_page(CHAPTER_URL).page
+    page = open_page(SCANNER_PAGE_URL).page
     features = json.loads(page.locator("#__config").text_content())["features"]
     assert "content.tabs.link" in features, (
         "content.tabs.link is missing from theme.features in mkdocs.yml: add it, so that "

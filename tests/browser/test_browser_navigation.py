@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 import pytest
 import yaml
@@ -15,7 +14,7 @@ CHAPTER_URL = "docker/"
 CHAPTER_TITLE = yaml.safe_load(
     (DOCS_DIR / "docker" / "index.md").read_text(encoding="utf-8").split("---\n")[1]
 )["title"]
-COMPOSE_SECTION_ID = "step-3"
+COMPOSE_URL = "docker/compose/"
 PHONE_VIEWPORT = {"width": 375, "height": 812}
 
 
@@ -31,26 +30,23 @@ def test_home_page_links_to_chapter(open_page, site_url):
     expect(page.locator("article h1")).to_have_text(CHAPTER_TITLE)
 
 
-def test_search_compose_opens_compose_section(open_page, site_url):
+def test_search_compose_opens_compose_step(open_page, site_url):
     page = open_page(CHAPTER_URL).page
 
     search = page.locator("input.md-search__input")
     search.click()
     # Material searches on key events, so type the query key by key.
     search.press_sequentially("compose")
-    section_result = page.locator(f".md-search-result__item a[href$='#{COMPOSE_SECTION_ID}']")
     # Material adds the query as ?h=compose, to highlight it on the page.
-    section_url = re.compile(
-        re.escape(site_url + CHAPTER_URL) + rf"\?h=compose#{COMPOSE_SECTION_ID}$"
-    )
-    expect(section_result).to_have_count(1)
-    expect(section_result).to_have_attribute("href", section_url)
-    expect(section_result).to_contain_text("Compose")
-    section_result.click()
+    step_url = site_url + COMPOSE_URL + "?h=compose"
+    step_result = page.locator(f".md-search-result__item a[href='{step_url}']")
+    expect(step_result).to_have_count(1)
+    expect(step_result).to_contain_text("Compose")
+    step_result.click()
 
-    expect(page).to_have_url(section_url)
-    heading = page.locator(f"h2#{COMPOSE_SECTION_ID}")
-    expect(heading).to_contain_text("Compose")
+    expect(page).to_have_url(step_url)
+    heading = page.locator("article h1")
+    expect(heading).to_contain_text("Run the stack with Compose")
     expect(heading).to_be_in_viewport()
 
 

@@ -1,4 +1,8 @@
-"""Read the commands that the Docker chapter teaches, from its marked blocks and its tables."""
+"""Read the commands that the Docker chapter teaches, from its marked blocks and its tables.
+
+The chapter has several pages, and a reader runs their blocks in the order of
+the nav of mkdocs.yml, so the functions here read the pages in that order.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,26 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import site_nav
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PAGE = REPO_ROOT / "docs" / "docker" / "index.md"
+DOCS_DIR = REPO_ROOT / "docs"
+CHAPTER = "docker"
 
 OPENING_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>.*?)[ \t]*$")
 REPLAY_ATTRIBUTE = re.compile(r'\bdata-replay="(?P<scenario>[^"]*)"')
 CHEAT_SHEET_HEADING = "## Cheat sheet"
-PRUNE_HEADING = "What `docker system prune` removes and keeps"
+PRUNE_HEADING = "## What `docker system prune` removes and keeps"
 # The first cell of a table row, when it is one inline code span: | `docker ps` | ...
 TABLE_ROW = re.compile(r"^\|\s*`(?P<command>[^`]+)`\s*\|(?P<rest>.*)\|\s*$")
+
+
+@dataclass(frozen=True)
+class ChapterPage:
+    """A page of the chapter: its path relative to the repository root, and its Markdown."""
+
+    path: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,7 @@ class ReplayBlock:
     """A fenced shell block marked with a data-replay scenario."""
 
     scenario: str
+    page: str
     line: int
     commands: tuple[str, ...]
 
@@ -33,16 +49,31 @@ class CheatSheetRow:
 
     command: str
     description: str
+    page: str
     line: int
 
 
-def read_page() -> str:
-    return PAGE.read_text(encoding="utf-8")
+def read_chapter() -> list[ChapterPage]:
+    """Return the chapter's pages in reading order: the order of the nav of mkdocs.yml."""
+    return [
+        ChapterPage(f"docs/{source}", (DOCS_DIR / source).read_text(encoding="utf-8"))
+        for source in site_nav.read_chapter(CHAPTER).pages
+    ]
 
 
-def replay_blocks(text: str) -> list[ReplayBlock]:
-    """Return the page's fenced blocks that carry a data-replay attribute, in page order."""
-    lines = text.splitlines()
+def shows_inline(pages: list[ChapterPage], command: str) -> bool:
+    """Return whether a page of the chapter shows `command` as inline code."""
+    return any(f"`{command}`" in page.text for page in pages)
+
+
+def replay_blocks(pages: list[ChapterPage]) -> list[ReplayBlock]:
+    """Return the fenced blocks that carry a data-replay attribute, in reading order."""
+    return [block for page in pages for block in page_replay_blocks(page)]
+
+
+def page_replay_blocks(page: ChapterPage) -> list[ReplayBlock]:
+    """Return one page's fenced blocks that carry a data-replay attribute, in page order."""
+    lines = page.text.splitlines()
     blocks = []
     index = 0
     while index < len(lines):
@@ -59,6 +90,7 @@ def replay_blocks(text: str) -> list[ReplayBlock]:
         if marked:
             blocks.append(ReplayBlock(
                 scenario=marked.group("scenario"),
+                page=page.path,
                 line=index + 1,
                 commands=tuple(join_commands(lines[index + 1:end])),
             ))
@@ -84,11 +116,11 @@ def join_commands(body: list[str]) -> list[str]:
     return commands
 
 
-def scenario_commands(text: str, scenario: str) -> tuple[str, ...]:
-    """Return the commands of every block marked with `scenario`, in page order."""
+def scenario_commands(pages: list[ChapterPage], scenario: str) -> tuple[str, ...]:
+    """Return the commands of every block marked with `scenario`, in reading order."""
     return tuple(
         command
-        for block in replay_blocks(text)
+        for block in replay_blocks(pages)
         if block.scenario == scenario
         for command in block.commands
     )
@@ -97,46 +129,56 @@ def scenario_commands(text: str, scenario: str) -> tuple[str, ...]:
 def commands_drift(
     scenario: str, expected: tuple[str, ...], on_page: tuple[str, ...]
 ) -> str | None:
-    """Describe how the page's commands differ from the test's, or return None when equal."""
+    """Describe how the pages' commands differ from the test's, or return None when equal."""
     if expected == on_page:
         return None
     diff = "\n".join(difflib.unified_diff(
-        list(expected), list(on_page), "commands the test replays", "commands on the page",
+        list(expected), list(on_page), "commands the test replays", "commands on the pages",
         lineterm="",
     ))
     return (
-        f"the commands of the page's {scenario!r} blocks changed in {PAGE.relative_to(REPO_ROOT)}: "
+        f"the commands of the {scenario!r} blocks changed in the pages of docs/{CHAPTER}/: "
         f"update the test's list and the checks that replay them\n{diff}"
     )
 
 
-def cheat_sheet_rows(text: str) -> list[CheatSheetRow]:
-    """Return the rows of the table under the page's "## Cheat sheet" heading."""
-    lines = text.splitlines()
-    try:
-        start = lines.index(CHEAT_SHEET_HEADING)
-    except ValueError:
-        raise AssertionError(f"{PAGE} has no {CHEAT_SHEET_HEADING!r} heading") from None
+def page_with_heading(pages: list[ChapterPage], heading: str) -> tuple[ChapterPage, int]:
+    """Return the page with a line that starts with `heading`, and the index of that line.
+
+    Raises AssertionError when no page of the chapter has such a heading.
+    """
+    for page in pages:
+        lines = page.text.splitlines()
+        for number, line in enumerate(lines):
+            if line.startswith(heading):
+                return page, number
+    raise AssertionError(f"no page of docs/{CHAPTER}/ has a heading {heading!r}")
+
+
+def cheat_sheet_rows(pages: list[ChapterPage]) -> list[CheatSheetRow]:
+    """Return the rows of the table under the chapter's "## Cheat sheet" heading."""
+    page, start = page_with_heading(pages, CHEAT_SHEET_HEADING)
+    lines = page.text.splitlines()
     rows = []
     for number, line in enumerate(lines[start + 1:], start=start + 2):
         if line.startswith("#"):
             break
         row = TABLE_ROW.match(line)
         if row:
-            rows.append(CheatSheetRow(row.group("command"), row.group("rest").strip(" |"), number))
+            rows.append(CheatSheetRow(
+                row.group("command"), row.group("rest").strip(" |"), page.path, number,
+            ))
     return rows
 
 
-def prune_table(text: str) -> dict[str, tuple[str, ...]]:
+def prune_table(pages: list[ChapterPage]) -> dict[str, tuple[str, ...]]:
     """Return the rows of the table under the `docker system prune` heading, by their first cell.
 
     Each value contains the other cells: removed by default, kept by default, and
     the option that changes it.
     """
-    lines = text.splitlines()
-    start = next((number for number, line in enumerate(lines)
-                  if line.startswith("### ") and PRUNE_HEADING in line), None)
-    assert start is not None, f"{PAGE} has no heading that contains {PRUNE_HEADING!r}"
+    page, start = page_with_heading(pages, PRUNE_HEADING)
+    lines = page.text.splitlines()
     rows: dict[str, tuple[str, ...]] = {}
     for line in lines[start + 1:]:
         if line.startswith("#"):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from chapter_page import cheat_sheet_rows, prune_table, read_page
+from chapter_page import cheat_sheet_rows, prune_table, read_chapter
 from docker_state import (
     BUILD_TIMEOUT,
     COMPOSE_NETWORK,
@@ -108,22 +108,22 @@ PRUNE_WARNINGS = (
 
 def row(command: str) -> str:
     """Return a cheat sheet command after checking that the page's table still has it."""
-    commands = [entry.command for entry in cheat_sheet_rows(read_page())]
+    commands = [entry.command for entry in cheat_sheet_rows(read_chapter())]
     assert command in commands, f"the cheat sheet no longer has the row `{command}`"
     return command
 
 
 def test_cheat_sheet_rows_are_replayed_or_marked():
-    rows = cheat_sheet_rows(read_page())
+    rows = cheat_sheet_rows(read_chapter())
     assert rows, "the cheat sheet has no rows"
     for entry in rows:
         assert entry.command in REPLAYED_ROWS or entry.command in NOT_REPLAYED, (
-            f"docs/docker/index.md:{entry.line}: the cheat sheet row `{entry.command}` is run by "
+            f"{entry.page}:{entry.line}: the cheat sheet row `{entry.command}` is run by "
             f"no test: add it to REPLAYED_ROWS with a test, or to NOT_REPLAYED with the reason "
             f"and say in the row that {NOT_RUN_NOTE}")
         if entry.command in NOT_REPLAYED:
             assert NOT_RUN_NOTE in entry.description, (
-                f"docs/docker/index.md:{entry.line}: the row `{entry.command}` is not replayed, "
+                f"{entry.page}:{entry.line}: the row `{entry.command}` is not replayed, "
                 f"so it must say that {NOT_RUN_NOTE}")
     on_page = {entry.command for entry in rows}
     stale = (set(REPLAYED_ROWS) | set(NOT_REPLAYED)) - on_page
@@ -137,7 +137,7 @@ def test_cheat_sheet_replays_name_existing_tests():
 
 
 def test_prune_table_matches_checked_cells():
-    assert prune_table(read_page()) == PRUNE_TABLE, (
+    assert prune_table(read_chapter()) == PRUNE_TABLE, (
         "the table of what `docker system prune` removes and keeps changed: update PRUNE_TABLE "
         "and the prune tests that check each cell")
 

@@ -1,12 +1,12 @@
 """Replay the Docker chapter's steps as a reader runs them, and check what each command does.
 
-Each scenario is the set of shell blocks that the page marks with its
-data-replay name. A test first checks that the page still shows the commands
-listed here, then runs them in bash, in page order, in a temporary copy of
-examples/. A command that the reader leaves running in a first terminal is
-started in the background, the "second terminal" commands run once the app
-responds on port 8000, and Ctrl+C is a SIGINT to the first terminal's
-processes.
+Each scenario is the set of shell blocks that the chapter's pages mark with
+its data-replay name. A test first checks that the pages still show the
+commands listed here, then runs them in bash, in reading order, in a
+temporary copy of examples/. A command that the reader leaves running in a
+first terminal is started in the background, the "second terminal" commands
+run once the app responds on port 8000, and Ctrl+C is a SIGINT to the first
+terminal's processes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ import secrets
 import time
 
 import pytest
-from chapter_page import commands_drift, read_page, replay_blocks, scenario_commands
+from chapter_page import (
+    commands_drift,
+    page_replay_blocks,
+    read_chapter,
+    replay_blocks,
+    scenario_commands,
+    shows_inline,
+)
 from docker_state import (
     BUILD_TIMEOUT,
     COMPOSE_NETWORK,
@@ -118,15 +125,15 @@ START_FOLDERS = {
 def page_commands(scenario: str) -> tuple[str, ...]:
     """Return the scenario's commands after checking that the page shows exactly these."""
     expected = SCENARIOS[scenario]
-    drift = commands_drift(scenario, expected, scenario_commands(read_page(), scenario))
+    drift = commands_drift(scenario, expected, scenario_commands(read_chapter(), scenario))
     assert drift is None, drift
     return expected
 
 
 def inline_command(command: str) -> str:
-    """Return `command` after checking that the page shows it as inline code."""
-    assert f"`{command}`" in read_page(), (
-        f"the page no longer shows `{command}` inline: update the test that runs it")
+    """Return `command` after checking that a page of the chapter shows it as inline code."""
+    assert shows_inline(read_chapter(), command), (
+        f"no page of the chapter shows `{command}` inline any more: update the test that runs it")
     return command
 
 
@@ -136,18 +143,30 @@ def setup_shell(reader, scenario: str, folder: str) -> ReaderShell:
 
 
 def test_replayed_scenarios_match_the_page():
-    """Each scenario has a test list here, and the page marks blocks only with those names."""
-    on_page = {block.scenario for block in replay_blocks(read_page())}
+    """Each scenario has a test list here, and the pages mark blocks only with those names."""
+    on_page = {block.scenario for block in replay_blocks(read_chapter())}
     assert set(SCENARIOS) == REPLAYED_SCENARIOS, (
         "tests/replay/scenarios.py and SCENARIOS in this file name different scenarios")
     assert on_page == REPLAYED_SCENARIOS, (
-        f"the page marks blocks with {sorted(on_page)}, the replay tests run "
+        f"the pages mark blocks with {sorted(on_page)}, the replay tests run "
         f"{sorted(REPLAYED_SCENARIOS)}")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_page_commands_match_replay(scenario: str):
     page_commands(scenario)
+
+
+def test_step_pages_name_their_start_folder():
+    """A reader can open any step page, so each names the folder that its commands start in."""
+    for page in read_chapter():
+        blocks = page_replay_blocks(page)
+        if not blocks or START_FOLDERS[blocks[0].scenario] == ".":
+            continue
+        folder = START_FOLDERS[blocks[0].scenario]
+        assert f"`{folder}`" in page.text, (
+            f"{page.path}: the first commands ({blocks[0].scenario!r}) start in {folder}, "
+            f"and the page does not say so: name `{folder}` before them")
 
 
 @pytest.mark.docker

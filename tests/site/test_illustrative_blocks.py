@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import pytest
 from html_tree import Element, parse_html, read_page
+from site_nav import page_url, read_chapter
 from site_paths import DOCS_DIR, REPO_ROOT
 from snippet_coverage import read_blocks
 
 LABEL = "Not run by the course's tests:"
+CHAPTER_PAGES = read_chapter("docker").pages
 
 
 def child_elements(element: Element) -> list[Element]:
     return [child for child in element.children if isinstance(child, Element)]
 
 
-def test_chapter_shows_each_illustrative_reason(site_dir):
-    blocks = read_blocks(DOCS_DIR / "docker" / "index.md", REPO_ROOT)
-    reasons = [block.attributes["data-reason"] for block in blocks
-               if "illustrative" in block.classes]
-    rendered = read_page(site_dir, "docker/").find_all("div", class_="illustrative")
+def illustrative_reasons(source: str) -> list[str]:
+    blocks = read_blocks(DOCS_DIR / source, REPO_ROOT)
+    return [block.attributes["data-reason"] for block in blocks
+            if "illustrative" in block.classes]
 
-    assert reasons, "the Docker chapter has no illustrative block"
+
+def test_chapter_has_illustrative_blocks():
+    assert any(illustrative_reasons(source) for source in CHAPTER_PAGES), (
+        "no page of the Docker chapter has an illustrative block")
+
+
+@pytest.mark.parametrize("source", CHAPTER_PAGES)
+def test_chapter_page_shows_each_illustrative_reason(site_dir, source):
+    reasons = illustrative_reasons(source)
+    rendered = read_page(site_dir, page_url(source)).find_all("div", class_="illustrative")
+
     assert len(rendered) == len(reasons)
     for block, reason in zip(rendered, reasons):
         note = block.find("p", class_="illustrative-reason")

@@ -20,10 +20,12 @@ from docs_macros.measured_text import (
 )
 from docs_macros.measurements import MeasurementsError, MeasurementsFile
 from html_tree import Element, parse_html, read_page
+from site_nav import page_url, read_chapter
 from site_paths import REPO_ROOT
 
 MEASUREMENTS = REPO_ROOT / "data" / "measurements.json"
-CHAPTER_URL = "docker/"
+CHAPTER_URLS = [page_url(source) for source in read_chapter("docker").pages]
+OVERVIEW_URL = "docker/"
 LEVEL_1 = "docker/basic-dockerfile"
 LEVEL_2 = "docker/multi-stage"
 COMPOSE = "docker/compose-stack"
@@ -37,9 +39,17 @@ def write_measurements(project: Path, data: dict) -> None:
     (project / "data" / "measurements.json").write_text(json.dumps(data), encoding="utf-8")
 
 
+def read_chapter_pages(site: Path) -> Element:
+    """Parse every page of the Docker chapter into one tree, with one child per page.
+
+    The tests look for a table, a mark or a sentence anywhere in the chapter,
+    whichever of its pages shows it.
+    """
+    return Element("chapter", children=[read_page(site, url) for url in CHAPTER_URLS])
+
+
 def built_chapter(project: Path) -> Element:
-    site = project.parent / "site"
-    return parse_html((site / CHAPTER_URL / "index.html").read_text(encoding="utf-8"))
+    return read_chapter_pages(project.parent / "site")
 
 
 def megabytes(image_bytes: int) -> str:
@@ -87,7 +97,8 @@ def marks_by_example(page: Element) -> dict[str, list[Element]]:
 
 
 def article_text(page: Element) -> str:
-    return " ".join(page.find("article").text().split())
+    """Return the text of every <article> of `page`, with runs of whitespace made one space."""
+    return " ".join(" ".join(article.text().split()) for article in page.find_all("article"))
 
 
 # The committed data file, rendered by the repository's build.
@@ -98,7 +109,7 @@ def test_table_shows_measured_sizes(site_dir):
     level_1 = examples[LEVEL_1]["image_bytes"]
     level_2 = examples[LEVEL_2]["image_bytes"]
 
-    rows = comparison_rows(read_page(site_dir, CHAPTER_URL))
+    rows = comparison_rows(read_chapter_pages(site_dir))
 
     assert rows["Image size"][0] == megabytes(level_1)
     assert rows["Image size"][1].startswith(megabytes(level_2))
@@ -108,7 +119,7 @@ def test_table_shows_measured_sizes(site_dir):
 def test_table_shows_base_images(site_dir):
     examples = read_measurements()["examples"]
 
-    rows = comparison_rows(read_page(site_dir, CHAPTER_URL))
+    rows = comparison_rows(read_chapter_pages(site_dir))
 
     for cell, name in zip(rows["Base image"], (LEVEL_1, LEVEL_2)):
         for image in examples[name]["base_images"]:
@@ -120,7 +131,7 @@ def test_table_shows_base_images(site_dir):
 def test_table_shows_build_times_where_measured(site_dir):
     examples = read_measurements()["examples"]
 
-    rows = comparison_rows(read_page(site_dir, CHAPTER_URL))
+    rows = comparison_rows(read_chapter_pages(site_dir))
 
     for key, title in (
         ("build_cold_seconds", "Build without the layer cache"),
@@ -138,7 +149,7 @@ def test_table_note_names_engine_and_date(site_dir):
     level_2 = read_measurements()["examples"][LEVEL_2]
     verified = datetime.datetime.fromisoformat(level_2["verified_at"])
 
-    note = read_page(site_dir, CHAPTER_URL).find("p", class_="measured-note")
+    note = read_chapter_pages(site_dir).find("p", class_="measured-note")
 
     assert note is not None
     assert f"Docker Engine {engine_release(level_2['engine'])}" in note.text()
@@ -147,7 +158,7 @@ def test_table_note_names_engine_and_date(site_dir):
 
 
 def test_every_example_block_has_mark(site_dir):
-    pairs = example_blocks_and_next(read_page(site_dir, CHAPTER_URL))
+    pairs = example_blocks_and_next(read_chapter_pages(site_dir))
 
     assert len(pairs) >= 3, "the chapter shows fewer example blocks than expected"
     for title, following in pairs:
@@ -160,7 +171,7 @@ def test_every_example_block_has_mark(site_dir):
 def test_marks_name_engine_version(site_dir):
     examples = read_measurements()["examples"]
 
-    marks = marks_by_example(read_page(site_dir, CHAPTER_URL))
+    marks = marks_by_example(read_chapter_pages(site_dir))
 
     assert set(marks) == {LEVEL_1, LEVEL_2, COMPOSE}
     for name, elements in marks.items():
@@ -173,7 +184,7 @@ def test_marks_name_engine_version(site_dir):
 def test_marks_name_substitute_base_images(site_dir):
     examples = read_measurements()["examples"]
 
-    marks = marks_by_example(read_page(site_dir, CHAPTER_URL))
+    marks = marks_by_example(read_chapter_pages(site_dir))
 
     for name, elements in marks.items():
         substitutes = examples[name]["substitute_base_images"]
@@ -186,7 +197,7 @@ def test_marks_name_substitute_base_images(site_dir):
 def test_marks_show_verification_date(site_dir):
     examples = read_measurements()["examples"]
 
-    marks = marks_by_example(read_page(site_dir, CHAPTER_URL))
+    marks = marks_by_example(read_chapter_pages(site_dir))
 
     for name, elements in marks.items():
         for mark in elements:
@@ -198,7 +209,7 @@ def test_marks_show_verification_date(site_dir):
 def test_prose_shows_stop_and_up_times(site_dir):
     examples = read_measurements()["examples"]
 
-    text = article_text(read_page(site_dir, CHAPTER_URL))
+    text = article_text(read_chapter_pages(site_dir))
 
     assert f"stopped after {examples[LEVEL_2]['stop_seconds']:.1f} seconds" in text
     assert f"healthy {examples[COMPOSE]['up_seconds']:.1f} seconds after" in text
@@ -206,7 +217,7 @@ def test_prose_shows_stop_and_up_times(site_dir):
 
 
 def test_chapter_keeps_version_template_verbatim(site_dir):
-    code = [element.text() for element in read_page(site_dir, CHAPTER_URL).find_all("code")]
+    code = [element.text() for element in read_page(site_dir, OVERVIEW_URL).find_all("code")]
 
     assert any("docker version --format '{{.Server.Version}}'" in text for text in code)
 

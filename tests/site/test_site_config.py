@@ -10,6 +10,7 @@ import pytest
 import yaml
 from html_tree import Element, parse_html
 from mkdocs.utils.yaml import yaml_load
+from site_nav import read_chapter
 from site_paths import DOCS_DIR, REPO_ROOT
 
 # The features that the course promises its readers, by Material's names.
@@ -152,11 +153,14 @@ def test_page_has_link_preview_tags(site_dir, source):
     assert meta_content(page, name="twitter:card") == "summary"
 
 
-def test_chapter_link_preview_is_article(site_dir):
-    page = parse_html((site_dir / "docker" / "index.html").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("source", read_chapter("docker").pages)
+def test_chapter_page_link_preview_is_article(site_dir, source):
+    # A step page has no date of its own, and takes its chapter's.
+    url = page_url(DOCS_DIR / source)
+    page = parse_html((site_dir / url / "index.html").read_text(encoding="utf-8"))
 
     assert meta_content(page, property="og:type") == "article"
-    assert meta_content(page, property="og:url").endswith("/docker/")
+    assert meta_content(page, property="og:url").endswith(f"/{url}")
 
 
 def test_chapter_has_edit_and_view_links(site_dir):

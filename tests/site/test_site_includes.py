@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from html_tree import code_blocks, read_page
 from markdown_fences import expected_text, include_targets, read_fences, split_target
+from site_nav import read_chapter
 from site_paths import DOCS_DIR as DOCS
 from site_paths import REPO_ROOT
 
 PAGES = sorted(DOCS.rglob("*.md"))
+CHAPTER_PAGES = read_chapter("docker").pages
 
 # Languages of the files that a page must include rather than paste.
 FILE_LANGUAGES = {"dockerfile", "yaml", "yml"}
@@ -53,8 +55,7 @@ def test_file_blocks_are_single_includes(page):
 
 
 def test_chapter_includes_every_docker_file_kind():
-    fences = read_fences(DOCS / "docker" / "index.md")
-    titles = {fence.title for fence in fences}
+    titles = {fence.title for source in CHAPTER_PAGES for fence in read_fences(DOCS / source)}
 
     assert "examples/docker/basic-dockerfile/Dockerfile" in titles
     assert "examples/docker/multi-stage/Dockerfile" in titles
@@ -78,7 +79,8 @@ def test_included_blocks_render_file_text(page, site_dir):
 
 
 def test_section_include_drops_marker_lines(site_dir):
-    blocks = code_blocks(read_page(site_dir, "docker/"))
+    blocks = [block for source in CHAPTER_PAGES
+              for block in code_blocks(read_page(site_dir, page_url(DOCS / source)))]
     whole = [text for title, text in blocks if title == "examples/docker/multi-stage/Dockerfile"]
 
     assert len(whole) == 2, "expected the whole Dockerfile and its non-root section"

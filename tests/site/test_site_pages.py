@@ -1,16 +1,48 @@
-"""Check the built pages: chapter metadata, tags index, landing page and assets."""
+"""Check the built pages: chapter metadata, step pages, tags index, landing page and assets."""
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
+import pytest
 import yaml
 from html_tree import Element, parse_html, read_page
+from site_nav import page_url, read_chapter
 from site_paths import DOCS_DIR
 
 CHAPTER_SOURCE = DOCS_DIR / "docker" / "index.md"
 CHAPTER_URL = "docker/"
 SERIES = "DevOps Zero to Hero"
+
+# The Docker chapter's pages in reading order: the overview, then one page per
+# step, and after step 3 an optional page on the files of its web service.
+CHAPTER_PAGES = (
+    "docker/index.md",
+    "docker/basic-image.md",
+    "docker/production-image.md",
+    "docker/compose.md",
+    "docker/web-service.md",
+    "docker/security.md",
+    "docker/clean-up.md",
+)
+STEP_PAGES = CHAPTER_PAGES[1:]
+
+# The chapter was one page before it was split. The overview keeps each of
+# that page's step anchors, on a link to where the section moved.
+OLD_ANCHORS = {
+    "step-1": "basic-image/",
+    "step-2": "production-image/",
+    "step-3": "compose/",
+    "step-4": "security/",
+    "non-root-user": "security/#non-root-user",
+    "scan": "security/#scan",
+    "dockerignore": "security/#dockerignore",
+    "clean-up": "clean-up/",
+    "system-prune": "clean-up/#system-prune",
+    "cheat-sheet": "clean-up/#cheat-sheet",
+    "whats-next": "clean-up/#whats-next",
+}
 
 
 def front_matter(path: Path) -> dict:
@@ -32,14 +64,6 @@ def links_under_tags(tags_page: Element) -> dict[str, set[str]]:
         elif element.tag == "a" and current and "headerlink" not in element.classes:
             links[current].add(element.attrs["href"])
     return links
-
-
-def test_chapter_meta_description_matches_front_matter(site_dir):
-    description = front_matter(CHAPTER_SOURCE)["description"]
-    meta = read_page(site_dir, CHAPTER_URL).find("meta", name="description")
-
-    assert meta is not None
-    assert meta.attrs["content"] == description
 
 
 def test_chapter_shows_its_tags(site_dir):
@@ -72,14 +96,88 @@ def test_chapter_title_comes_from_front_matter(site_dir):
     assert page.find("title").text().startswith(title)
 
 
-def test_chapter_lead_and_badges_are_styled(site_dir):
-    page = read_page(site_dir, CHAPTER_URL)
+def test_chapter_lead_is_styled(site_dir):
+    lead = read_page(site_dir, CHAPTER_URL).find("p", class_="lead")
 
-    lead = page.find("p", class_="lead")
     assert lead is not None
     assert "Docker" in lead.text()
-    badges = [badge.text() for badge in page.find_all(class_="badge")]
-    assert "Orchestration" in badges
+
+
+@pytest.mark.parametrize(("source", "badge"), [
+    ("docker/basic-image.md", "Level 1"),
+    ("docker/production-image.md", "Level 2"),
+    ("docker/compose.md", "Orchestration"),
+])
+def test_step_heading_shows_badge(site_dir, source, badge):
+    heading = read_page(site_dir, page_url(source)).find("h1")
+
+    badges = [element.text() for element in heading.find_all(class_="badge")]
+    assert badges == [badge]
+
+
+def test_chapter_nav_lists_overview_then_steps():
+    assert read_chapter("docker").pages == CHAPTER_PAGES
+
+
+@pytest.mark.parametrize("source", CHAPTER_PAGES)
+def test_chapter_page_meta_description_matches_front_matter(site_dir, source):
+    description = front_matter(DOCS_DIR / source)["description"]
+    meta = read_page(site_dir, page_url(source)).find("meta", name="description")
+
+    assert meta is not None
+    assert meta.attrs["content"] == description
+
+
+@pytest.mark.parametrize("source", STEP_PAGES)
+def test_step_page_shows_series_chapter_and_date(site_dir, source):
+    meta = read_page(site_dir, page_url(source)).find("p", class_="chapter-meta")
+
+    assert meta is not None
+    assert SERIES in meta.find("span", class_="chapter-meta__series").text()
+    chapter = meta.find("span", class_="chapter-meta__chapter")
+    assert chapter is not None
+    link = chapter.find("a")
+    assert link.text() == "Docker"
+    assert link.attrs["href"] == "../"
+    assert meta.find("time").attrs["datetime"] == "2026-02-12"
+
+
+def test_overview_links_to_no_chapter_of_its_own(site_dir):
+    meta = read_page(site_dir, CHAPTER_URL).find("p", class_="chapter-meta")
+
+    assert meta.find("span", class_="chapter-meta__chapter") is None
+
+
+@pytest.mark.parametrize("position", range(len(CHAPTER_PAGES)))
+def test_footer_walks_chapter_in_order(site_dir, position):
+    url = page_url(CHAPTER_PAGES[position])
+    page = read_page(site_dir, url)
+    previous = page.find("a", class_="md-footer__link--prev")
+    following = page.find("a", class_="md-footer__link--next")
+
+    if position > 0:
+        assert resolve(url, previous.attrs["href"]) == page_url(CHAPTER_PAGES[position - 1])
+    if position < len(CHAPTER_PAGES) - 1:
+        assert resolve(url, following.attrs["href"]) == page_url(CHAPTER_PAGES[position + 1])
+
+
+def resolve(page: str, href: str) -> str:
+    """Return the site-relative URL of a link `href` on the page at `page`, such as docker/."""
+    target = posixpath.normpath(posixpath.join(page, href))
+    return "" if target == "." else f"{target}/"
+
+
+@pytest.mark.parametrize("anchor", OLD_ANCHORS)
+def test_overview_keeps_old_anchor_as_link(site_dir, anchor):
+    link = read_page(site_dir, CHAPTER_URL).find(id=anchor)
+
+    assert link is not None, f"the overview has no element with id {anchor!r}"
+    assert link.tag == "a"
+    assert link.attrs["href"] == OLD_ANCHORS[anchor]
+    target, _, fragment = OLD_ANCHORS[anchor].partition("#")
+    if fragment:
+        target_page = read_page(site_dir, CHAPTER_URL + target)
+        assert target_page.find(id=fragment) is not None, f"{target} has no id {fragment!r}"
 
 
 def test_tags_index_lists_chapter_under_each_tag(site_dir):
@@ -150,8 +248,8 @@ def test_series_listing_adds_new_chapter_in_date_order(site_copy, build_copy, ad
     assert cards[2].find("time").attrs["datetime"] == "2026-04-01"
 
 
-def test_chapter_keeps_go_templates_verbatim(site_dir):
-    page = read_page(site_dir, CHAPTER_URL)
+def test_cheat_sheet_keeps_go_templates_verbatim(site_dir):
+    page = read_page(site_dir, "docker/clean-up/")
     code = [element.text() for element in page.find_all("code")]
 
     assert "docker ps --format '{{.Names}}'" in code
