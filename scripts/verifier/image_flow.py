@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from . import checks
-from .discover import Example, find_example
+from .discover import Example, find_compared
 from .engine import EXAMPLE_LABEL, Engine
 from .probes import ProbeError
 from .steps import STOP_GRACE, ExampleRun, StepFailed, no_step, send_probes
@@ -134,7 +134,7 @@ def _other_image_bytes(run: ExampleRun, other_name: str | None) -> int | None:
     """
     if other_name is None:
         return None
-    other = find_example(other_name)
+    other = find_compared(run.example, other_name)
     if other is None or not other.contract.image:
         raise ProbeError(f"smaller_than names {other_name!r}, which is no [image] example")
     tag = f"{image_tag(other, run.engine.run_id)}-size"

@@ -1,6 +1,6 @@
 """Reuse an earlier pass of an example when nothing it depends on has changed.
 
-An example's inputs are its files, the local image ID of each base image, the
+An example's inputs are its files, the local images its files name, the
 verifier's own source, the versions of the engine, Compose, Buildx and
 hadolint, and the inputs of any example it compares its size with. Their
 SHA-256 digest is the example's key. After a pass, the key goes into a store
@@ -8,9 +8,15 @@ file; a later run that computes the same key reports the example as reused
 instead of building and running it again. A failure is never stored, so a
 failed example always runs again.
 
-An example's files are every file in its folder, as the verifier copies the
-whole folder. An example built in place from a context outside its folder
-(the site) counts the files git tracks or would track in that context.
+An example's files are every file and folder of its own folder, as the
+verifier copies the whole folder, with its mode and, for a symbolic link that
+leads nowhere, its target. An example built in place from a context outside
+its folder (the site) counts the files that its `.dockerignore` lets into
+the context, by Docker's own rules.
+
+An image counts when its name appears anywhere in the files, so that
+`ARG BASE=...`, `COPY --from=...` and `${IMAGE:-...}` defaults count too; a
+name that appears by chance costs a run, never a wrong pass.
 """
 
 from __future__ import annotations
@@ -19,14 +25,16 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .discover import Example, base_images, find_example
+from docker.utils.build import exclude_paths
+
+from .checks import hadolint_program
+from .discover import Example, find_compared
 from .engine import Engine
 
 VERIFIER_SOURCE = Path(__file__).resolve().parent
@@ -59,7 +67,7 @@ class PassStore:
 
     def find(self, example: Example, key: str) -> Pass | None:
         entry = self._read().get(str(example.path.resolve()))
-        if not entry or entry.get("key") != key:
+        if not entry or entry["key"] != key:
             return None
         return Pass(key, entry["passed_at"], entry["seconds"])
 
@@ -77,12 +85,15 @@ class PassStore:
     def forget(self, example: Example) -> None:
         self._update(str(example.path.resolve()), None)
 
-    def _read(self) -> dict:
+    def _read(self) -> dict[str, dict]:
+        """Return the well-formed entries; a missing or damaged store only means more runs."""
         try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
+            passes = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            # A missing or damaged store only means that every example runs.
             return {}
+        if not isinstance(passes, dict):
+            return {}
+        return {name: entry for name, entry in passes.items() if _well_formed(entry)}
 
     def _update(self, name: str, entry: dict | None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,86 +110,121 @@ class PassStore:
             partial.replace(self.path)
 
 
-def example_keys(examples: Iterable[Example], engine: Engine) -> dict[str, str]:
+def _well_formed(entry: object) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("key"), str)
+            and all(isinstance(entry.get(field), (int, float))
+                    for field in ("passed_at", "seconds")))
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What every key of a run shares: tool versions, verifier source, local images."""
+
+    tools: str
+    source: str
+    images: dict[str, str]
+
+
+def read_environment(engine: Engine) -> Environment:
+    """Read what every example's key shares, once per run."""
+    source = _digest_tree(VERIFIER_SOURCE, VERIFIER_SOURCE.glob("*.py"))[0]
+    return Environment(tools=engine.versions() + "\n" + _hadolint_version(), source=source,
+                       images=engine.local_image_ids())
+
+
+def example_keys(examples: Iterable[Example], environment: Environment) -> dict[str, str]:
     """Return the key of each of `examples`, by name."""
     wanted = list(examples)
     known = {example.name: example for example in wanted}
-    for example in wanted:
+
+    def other_of(example: Example) -> Example | None:
         size = example.contract.checks.size
-        if size and size.smaller_than and size.smaller_than not in known:
-            other = find_example(size.smaller_than)
-            if other:
-                known[other.name] = other
-    tools = engine.versions() + "\n" + _hadolint_version()
-    local = engine.local_image_ids()
-    images = {image: local[_with_tag(image)] for example in known.values()
-              for image in base_images(example) if _with_tag(image) in local}
-    source = _digest_files(VERIFIER_SOURCE, sorted(VERIFIER_SOURCE.glob("*.py")))
-    keys: dict[str, str] = {}
+        name = size.smaller_than if size else None
+        if name and name not in known:
+            found = find_compared(example, name)
+            if found:
+                known[name] = found
+        return known.get(name) if name else None
 
     def key(example: Example, seen: tuple[str, ...] = ()) -> str:
-        if example.name in keys:
-            return keys[example.name]
         digest = hashlib.sha256()
-        for part in (tools, source, _example_files_digest(example)):
+        files, contents = _example_files(example)
+        for part in (environment.tools, environment.source, files):
             digest.update(part.encode() + b"\0")
-        for image in base_images(example):
-            digest.update(f"{image}={images.get(image, 'absent')}\0".encode())
+        for image, image_id in sorted(environment.images.items()):
+            if any(_names(image, content) for content in contents):
+                digest.update(f"{image}={image_id}\0".encode())
+        other = other_of(example)
         size = example.contract.checks.size
-        other = size.smaller_than if size else None
-        if other in known and other not in seen:
-            digest.update(key(known[other], (*seen, example.name)).encode())
-        elif other:
-            digest.update(f"{other}=unknown\0".encode())
-        keys[example.name] = digest.hexdigest()
-        return keys[example.name]
+        if other is not None and other.name not in seen:
+            digest.update(key(other, (*seen, example.name)).encode())
+        elif other is not None:
+            digest.update(f"{other.name}=compared in a cycle\0".encode())
+        elif size and size.smaller_than:
+            digest.update(f"{size.smaller_than}=not found\0".encode())
+        return digest.hexdigest()
 
     return {example.name: key(example) for example in wanted}
 
 
-def _example_files_digest(example: Example) -> str:
+def _names(image: str, content: bytes) -> bool:
+    """Tell whether `content` may name the local image `image` (repository:tag)."""
+    if image.encode() in content:
+        return True
+    repository, _, tag = image.rpartition(":")
+    return tag == "latest" and repository.encode() in content
+
+
+def _example_files(example: Example) -> tuple[str, list[bytes]]:
     image = example.contract.image
     if image and image.context:
         context = (example.path / image.context).resolve()
-        return _digest_files(context, _git_visible_files(context))
-    files = sorted(path for path in example.path.rglob("*") if path.is_file())
-    return _digest_files(example.path, files)
+        return _digest_tree(context, _context_paths(context, image.dockerfile))
+    return _digest_tree(example.path, _every_path(example.path))
 
 
-def _git_visible_files(folder: Path) -> list[Path]:
-    result = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=folder, capture_output=True, check=False,
-    )
-    if result.returncode != 0:
-        # Outside git, every file counts: a key that changes too often costs a run, never a pass.
-        return sorted(path for path in folder.rglob("*") if path.is_file())
-    names = sorted(set(result.stdout.decode().split("\0")) - {""})
-    return [folder / name for name in names if (folder / name).is_file()]
+def _every_path(folder: Path) -> list[Path]:
+    """Return every file, folder and link under `folder`, through links, as a copy sees it."""
+    found = []
+    for parent, folders, files in os.walk(folder, followlinks=True):
+        found += [Path(parent) / name for name in folders + files]
+    return found
 
 
-def _digest_files(folder: Path, files: Iterable[Path]) -> str:
-    """Hash the files' names relative to `folder`, executable bits and contents."""
+def _context_paths(context: Path, dockerfile: str) -> list[Path]:
+    ignore = context / ".dockerignore"
+    patterns = []
+    if ignore.is_file():
+        lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    kept = exclude_paths(str(context), patterns, dockerfile=dockerfile)
+    return [context / name for name in kept]
+
+
+def _digest_tree(folder: Path, paths: Iterable[Path]) -> tuple[str, list[bytes]]:
+    """Hash each path's name, kind, mode and content; return the digest and the contents."""
     digest = hashlib.sha256()
-    for path in files:
-        executable = os.access(path, os.X_OK)
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{executable:d}\0".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    contents = []
+    for path in sorted(paths):
+        name = path.relative_to(folder).as_posix()
+        if not path.exists():
+            digest.update(f"{name}\0link to {os.readlink(path)}\0".encode())
+            continue
+        mode = path.stat().st_mode
+        if path.is_dir():
+            digest.update(f"{name}\0folder {mode & 0o7777:o}\0".encode())
+            continue
+        content = path.read_bytes()
+        contents.append(content)
+        digest.update(f"{name}\0file {mode & 0o7777:o}\0".encode())
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest(), contents
 
 
 def _hadolint_version() -> str:
-    hadolint = shutil.which("hadolint")
-    if hadolint is None:
-        return "hadolint absent"
     try:
-        result = subprocess.run([hadolint, "--version"], capture_output=True, text=True,
-                                timeout=30, check=False)
+        result = subprocess.run([hadolint_program(), "--version"], capture_output=True,
+                                text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
-        return "hadolint unknown"
-    return result.stdout.strip()
-
-
-def _with_tag(image: str) -> str:
-    # `FROM debian` means debian:latest, while a registry's port also holds a colon.
-    return image if ":" in image.rsplit("/", 1)[-1] else f"{image}:latest"
+        return "hadolint absent"
+    return result.stdout.strip() or "hadolint absent"

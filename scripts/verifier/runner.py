@@ -36,7 +36,13 @@ def verify_example(example: Example, engine: Engine,
         if image and image.context:
             workdir = (example.path / image.context).resolve()
         else:
-            workdir = _copy_example(example.path, Path(folder) / example.path.name)
+            try:
+                workdir = _copy_example(example.path, Path(folder) / example.path.name)
+            except OSError as error:
+                # shutil.Error lists every file it could not copy: name the first.
+                first = error.args[0][0] if isinstance(error, shutil.Error) else error
+                raise StepFailed(example.name, "copy",
+                                 f"{example.path}: cannot copy the folder: {first}") from None
         planted = {}
         if example.contract.checks.dockerignore:
             with run.step("plant") as details:

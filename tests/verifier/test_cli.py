@@ -19,9 +19,10 @@ from xml.etree import ElementTree
 import pytest
 from verify_runs import REPOSITORY, copy_fixtures, leftovers, remove_example_images
 
-from verifier import cli
+from verifier import cleanup, cli
 from verifier.discover import EXAMPLES_ROOT
-from verifier.engine import RUN_LABEL, Engine
+from verifier.engine import RUN_LABEL, Engine, EngineError
+from verifier.steps import ExampleRun
 
 
 def fixture_root(tmp_path: Path, *names: str) -> Path:
@@ -190,13 +191,33 @@ def test_cleanup_spares_runs_in_progress(monkeypatch, work_folder, capsys):
 
     assert filters[0] == sorted([f"label={RUN_LABEL}={finished}", f"label={RUN_LABEL}={older}"])
     assert left_after_first == ["unrelated", f"verify-run-{running}-x1"]
-    assert first[0] == (f"* skipped run {running}: its process is still running; "
+    assert first[0] == (f"* skipped run {running}: a process of it is still running; "
                         f"'scripts/verify --cleanup {running}' removes it anyway")
     assert first[1:3] == ["* removed container 0123abcd", "* removed volume verify-x_data"]
     assert first[3].endswith(" and 2 work folders left by earlier runs")
     assert filters[1] == [f"label={RUN_LABEL}={running}"]
     assert second[-1].endswith(f" and 1 work folders left by run {running}")
     assert sorted(path.name for path in work_folder.iterdir()) == ["unrelated"]
+
+
+def test_cleanup_spares_run_whose_docker_command_outlives_it(tmp_path):
+    # A run killed with SIGKILL: its process is gone, a docker command of it is not.
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    run_id = f"{ended.pid}-cccccc"
+    docker = tmp_path / "docker"
+    docker.symlink_to(sys.executable)
+    command = subprocess.Popen([str(docker), "-c", "import time; time.sleep(60)",
+                                f"--label=io.devops-zero-to-hero.run={run_id}"])
+    try:
+        time.sleep(0.2)
+        running = cleanup.in_progress(run_id)
+    finally:
+        command.kill()
+        command.wait()
+
+    assert running
+    assert not cleanup.in_progress(run_id)
 
 
 # With the Docker engine
@@ -420,3 +441,52 @@ def test_make_verify_passes_args_and_exit_code():
     assert usage.stdout.startswith("usage: scripts/verify ")
     assert invalid.returncode != 0
     assert "error: invalid shard '9/3': I must be between 1 and N" in invalid.stderr
+
+
+@pytest.mark.docker
+def test_pass_is_not_kept_when_a_file_changed_during_the_run(tmp_path, work_folder,
+                                                             monkeypatch, capsys):
+    root = fixture_root(tmp_path, "ok-minimal")
+    app = root / "cli" / "ok-minimal" / "app.py"
+
+    def verify_then_edit(example, engine, on_step, **options):
+        app.write_text(app.read_text() + "\n# An edit made while the run went on.\n")
+        return ExampleRun(example, engine)
+
+    monkeypatch.setattr(cli, "verify_example", verify_then_edit)
+    assert cli.main(["--root", str(root)]) == cli.EXIT_OK
+    assert cli.main(["--root", str(root)]) == cli.EXIT_OK
+
+    assert " reuse " not in capsys.readouterr().out
+
+
+@pytest.mark.docker
+def test_engine_error_between_steps_fails_the_example(tmp_path, work_folder, monkeypatch,
+                                                      capsys):
+    root = fixture_root(tmp_path, "ok-minimal")
+
+    def engine_fails(example, engine, on_step, **options):
+        raise EngineError("'docker ps --all' exited with 1", "Cannot connect to the daemon")
+
+    monkeypatch.setattr(cli, "verify_example", engine_fails)
+
+    assert cli.main(["--root", str(root)]) == cli.EXIT_FAILED
+    printed = capsys.readouterr().out
+    assert "ERROR cli/ok-minimal: engine failed: 'docker ps --all' exited with 1" in printed
+    assert printed.splitlines()[-1] == "0 passed, 1 failed"
+
+
+@pytest.mark.docker
+def test_folder_that_cannot_be_copied_fails_in_one_line(tmp_path, work_folder, run_ids, capsys):
+    root = fixture_root(tmp_path, "ok-minimal")
+    folder = root / "cli" / "ok-minimal"
+    (folder / "dangling").symlink_to(tmp_path / "nowhere")
+
+    assert cli.main(["--root", str(root)]) == cli.EXIT_FAILED
+
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"ERROR cli/ok-minimal: copy failed: {folder}: cannot copy "
+                                "the folder: ")
+    assert "dangling" in errors[0]
+    assert list(work_folder.iterdir()) == []

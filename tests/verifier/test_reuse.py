@@ -32,7 +32,8 @@ def load(folder: Path, name: str) -> Example:
 
 
 def key_of(example: Example, *others: Example) -> str:
-    return reuse.example_keys([example, *others], Engine(run_id="test-reuse"))[example.name]
+    environment = reuse.read_environment(Engine(run_id="test-reuse"))
+    return reuse.example_keys([example, *others], environment)[example.name]
 
 
 @pytest.mark.docker
@@ -40,13 +41,21 @@ def key_of(example: Example, *others: Example) -> str:
     "edit app.py",
     "add a file",
     "make app.py executable",
+    "make app.py readable by its owner only",
     "edit the contract",
     "add a file in a subfolder",
+    "add an empty folder",
+    "add a link that leads nowhere",
+    "edit a file behind a linked folder",
 ])
 def test_key_changes_with_each_file_change(tmp_path, change):
     example = example_copy(tmp_path)
-    before = key_of(example)
     folder = example.path
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "data.txt").write_text("first\n")
+    (folder / "linked").symlink_to(outside)
+    before = key_of(load(folder, "one"))
 
     if change == "edit app.py":
         (folder / "app.py").write_text((folder / "app.py").read_text() + "\n# changed\n")
@@ -54,6 +63,14 @@ def test_key_changes_with_each_file_change(tmp_path, change):
         (folder / "notes.txt").write_text("new\n")
     elif change == "make app.py executable":
         (folder / "app.py").chmod(0o755)
+    elif change == "make app.py readable by its owner only":
+        (folder / "app.py").chmod(0o600)
+    elif change == "add an empty folder":
+        (folder / "empty").mkdir()
+    elif change == "add a link that leads nowhere":
+        (folder / "dangling").symlink_to(tmp_path / "nowhere")
+    elif change == "edit a file behind a linked folder":
+        (outside / "data.txt").write_text("second\n")
     elif change == "edit the contract":
         contract = folder / "verify.toml"
         contract.write_text(contract.read_text().replace("stop_within = 3", "stop_within = 4"))
@@ -97,6 +114,76 @@ def test_key_changes_with_base_image_id(tmp_path):
                        timeout=60, check=False)
 
     assert after != before
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("dockerfile", [
+    "ARG BASE={tag}\nFROM ${{BASE}}\n",
+    "FROM \\\n    {tag}\n",
+    "FROM docker.io/{tag}\n",
+    "FROM python:3.13-slim-trixie\nCOPY --from={tag} /etc/os-release /tmp/\n",
+], ids=["arg", "continued-line", "docker.io-prefix", "copy-from"])
+def test_key_follows_image_named_anywhere(tmp_path, dockerfile):
+    tag = "zero-to-hero-test/reuse-named:1"
+    example = example_copy(tmp_path)
+    (example.path / "Dockerfile").write_text(dockerfile.format(tag=tag))
+
+    def build_base(marker: str) -> None:
+        subprocess.run(["docker", "build", "--quiet", "--tag", tag, "-"],
+                       input=f"FROM python:3.13-slim-trixie\nLABEL marker={marker}\n",
+                       capture_output=True, text=True, timeout=120, check=True)
+
+    try:
+        build_base("first")
+        before = key_of(example)
+        build_base("second")
+        after = key_of(example)
+    finally:
+        subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True,
+                       timeout=60, check=False)
+
+    assert after != before
+
+
+@pytest.mark.docker
+def test_context_key_follows_dockerignore_not_gitignore(tmp_path):
+    context = tmp_path / "repository"
+    (context / "docs").mkdir(parents=True)
+    (context / "docs" / "index.md").write_text("# Home\n")
+    (context / ".dockerignore").write_text("*\n!docs/\n")
+    (context / ".gitignore").write_text("test-results/\n")
+    (context / "Dockerfile").write_text("FROM python:3.13-slim-trixie\nCOPY docs/ /docs/\n")
+    (context / "verify.toml").write_text(
+        '[image]\ncontext = "."\nport = 8000\nprobes = [{ path = "/" }]\n')
+    subprocess.run(["git", "init", "--quiet"], cwd=context, check=True)
+    site = Example(name="site", path=context, contract=load_contract(context))
+    before = key_of(site)
+
+    (context / "notes.txt").write_text("outside the context\n")
+    unchanged = key_of(site)
+    (context / "docs" / "test-results").mkdir()
+    (context / "docs" / "test-results" / "index.md").write_text("# Stray page\n")
+    changed = key_of(site)
+
+    assert unchanged == before
+    assert changed != before
+
+
+@pytest.mark.docker
+def test_key_follows_compared_example_under_its_own_root(tmp_path):
+    root = tmp_path / "examples"
+    larger = example_copy(root, name="larger")
+    smaller = example_copy(root, name="smaller")
+    contract = smaller.path / "verify.toml"
+    contract.write_text(contract.read_text().replace(
+        "size = { max_mb = 250 }", 'size = { smaller_than = "larger", factor = 1.0 }'))
+    smaller = load(smaller.path, "smaller")
+    before = key_of(smaller)
+
+    (larger.path / "app.py").write_text((larger.path / "app.py").read_text() + "\n# changed\n")
+
+    assert smaller.examples_root == root
+    assert key_of(smaller) != before
 
 
 @pytest.mark.docker
@@ -150,6 +237,19 @@ def test_damaged_store_reuses_nothing_and_is_rewritten(tmp_path):
     assert store.find(example, "key-a") is None
     store.record(example, "key-a", 1.0)
     assert json.loads(path.read_text())[str(example.path)]["key"] == "key-a"
+
+
+@pytest.mark.parametrize("text", ["[]", '"text"', '{{"{path}": "x"}}', '{{"{path}": {{"key": "k"}}}}',
+                                  '{{"{path}": {{"key": 1, "passed_at": 1, "seconds": 1}}}}'])
+def test_store_of_wrong_shape_reuses_nothing(tmp_path, text):
+    path = tmp_path / "passes.json"
+    example = Example(name="one", path=tmp_path / "one", contract=None)
+    path.write_text(text.format(path=example.path), encoding="utf-8")
+    store = reuse.PassStore(path)
+
+    assert store.find(example, "k") is None
+    store.record(example, "k", 1.0)
+    assert store.find(example, "k") is not None
 
 
 def test_parallel_records_all_kept(tmp_path):
