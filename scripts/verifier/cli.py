@@ -211,9 +211,10 @@ def run(examples, args: argparse.Namespace) -> int:
         executor.shutdown(wait=True)
         signal.signal(signal.SIGTERM, previous)
         left_running = any(o.failure and o.failure.removal_command for o in outcomes.values())
+        # A kept run's containers and work folder stay until `--cleanup RUN`.
         if not (args.keep and left_running) or interrupted.is_set():
             engine.remove_run_resources()
-        shutil.rmtree(workspace, ignore_errors=True)
+            shutil.rmtree(workspace, ignore_errors=True)
         if args.verbose:
             printer.commands(engine.commands)
 

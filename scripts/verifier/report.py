@@ -79,7 +79,9 @@ class Printer:
         shown = logs if self.verbose else logs[-15:]
         lines += [f"  | {line}" for line in shown]
         if failure.removal_command:
-            lines.append(f"TIP kept for inspection; remove it with: {failure.removal_command}")
+            where = f" (its files: {failure.kept_folder})" if failure.kept_folder else ""
+            lines.append(f"TIP kept for inspection{where}; remove it with: "
+                         f"{failure.removal_command}")
         else:
             lines.append(f"TIP rerun with: {self.rerun}{failure.example}")
         self._print("\n".join(lines))

@@ -24,36 +24,54 @@ def verify_example(example: Example, engine: Engine,
                    no_cache: bool = False) -> ExampleRun:
     """Verify one example in a fresh copy of its folder; raise StepFailed on failure.
 
-    With `keep`, a failed example's containers stay for inspection, and the
-    StepFailed's `removal_command` removes them. The copy goes into
+    With `keep`, a failed example's containers and its copy stay for inspection:
+    the StepFailed's `removal_command` removes them, `kept_folder` is the copy. The copy goes into
     a temporary folder under `workspace` (default: the system's temporary folder).
     With `no_cache`, images are built without the layer cache, to time first builds.
     """
     run = ExampleRun(example, engine, on_step, keep=keep, no_cache=no_cache)
-    with tempfile.TemporaryDirectory(prefix=f"verify-{example.slug}-",
-                                     dir=workspace) as folder:
-        image = example.contract.image
-        if image and image.context:
-            workdir = (example.path / image.context).resolve()
+    folder = Path(tempfile.mkdtemp(prefix=f"verify-{example.slug}-", dir=workspace))
+    try:
+        _verify_in(run, folder)
+    except StepFailed as failure:
+        if failure.removal_command:
+            # A kept stack needs its Compose file and bind-mounted files to be inspected.
+            copy = folder / example.path.name
+            failure.kept_folder = copy if copy.is_dir() else example.path
         else:
-            try:
-                workdir = _copy_example(example.path, Path(folder) / example.path.name)
-            except OSError as error:
-                # shutil.Error lists every file it could not copy: name the first.
-                first = error.args[0][0] if isinstance(error, shutil.Error) else error
-                raise StepFailed(example.name, "copy",
-                                 f"{example.path}: cannot copy the folder: {first}") from None
-        planted = {}
-        if example.contract.checks.dockerignore:
-            with run.step("plant") as details:
-                planted = checks.plant_ignored_files(workdir)
-                details.append(f"{len(planted)} secrets planted where .dockerignore applies")
-        _lint(run, workdir)
-        if example.contract.image:
-            verify_image(run, workdir, planted)
-        if example.contract.compose:
-            verify_compose(run, workdir, planted)
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
     return run
+
+
+def _verify_in(run: ExampleRun, folder: Path) -> None:
+    """Copy the example into `folder` (unless it builds in place), lint it, run its flow."""
+    example = run.example
+    image = example.contract.image
+    if image and image.context:
+        workdir = (example.path / image.context).resolve()
+    else:
+        try:
+            workdir = _copy_example(example.path, Path(folder) / example.path.name)
+        except OSError as error:
+            # shutil.Error lists every file it could not copy: name the first.
+            first = error.args[0][0] if isinstance(error, shutil.Error) else error
+            raise StepFailed(example.name, "copy",
+                             f"{example.path}: cannot copy the folder: {first}") from None
+    planted = {}
+    if example.contract.checks.dockerignore:
+        with run.step("plant") as details:
+            planted = checks.plant_ignored_files(workdir)
+            details.append(f"{len(planted)} secrets planted where .dockerignore applies")
+    _lint(run, workdir)
+    if example.contract.image:
+        verify_image(run, workdir, planted)
+    if example.contract.compose:
+        verify_compose(run, workdir, planted)
 
 
 def _copy_example(source: Path, target: Path) -> Path:

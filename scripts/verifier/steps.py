@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import checks
 from .diagnose import diagnose
@@ -32,13 +33,15 @@ class StepResult:
 class StepFailed(Exception):
     """A step whose failure ends the example; `logs` contains the relevant output.
 
-    `removal_command` removes what a run with `keep` left running for inspection.
+    `removal_command` removes what a run with `keep` left running for inspection,
+    and `kept_folder` is the copy of the example those containers use.
     """
 
     def __init__(self, example: str, step: str, message: str, logs: str = ""):
         super().__init__(f"{example}: {step} failed: {message}")
         self.example, self.step, self.reason, self.logs = example, step, message, logs
         self.removal_command: str | None = None
+        self.kept_folder: Path | None = None
 
 
 @dataclass

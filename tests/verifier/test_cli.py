@@ -297,13 +297,17 @@ def test_keep_leaves_failed_container(tmp_path, work_folder, run_ids, capsys):
     state = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", container],
                            capture_output=True, text=True, timeout=30, check=False)
     assert state.stdout.strip() == "true"
-    assert list(work_folder.iterdir()) == []
+    kept = Path(tips[0].split("(its files: ", 1)[1].split(")", 1)[0])
+    assert (kept / "Dockerfile").is_file()
+    assert kept.is_relative_to(work_folder)
 
     removal = subprocess.run(shlex.split(command), cwd=REPOSITORY, capture_output=True,
-                             text=True, timeout=60, check=False)
+                             env={**os.environ, "TMPDIR": str(work_folder)}, text=True,
+                             timeout=60, check=False)
 
     assert removal.returncode == 0, removal.stderr
     assert leftovers(run_ids[0]) == []
+    assert list(work_folder.iterdir()) == []
 
 
 @pytest.mark.docker
