@@ -152,7 +152,7 @@ def example_keys(examples: Iterable[Example], environment: Environment) -> dict[
         for part in (environment.tools, environment.source, files):
             digest.update(part.encode() + b"\0")
         for image, image_id in sorted(environment.images.items()):
-            if any(_names(image, content) for content in contents):
+            if any(_mentions(image, content) for content in contents):
                 digest.update(f"{image}={image_id}\0".encode())
         other = other_of(example)
         size = example.contract.checks.size
@@ -167,7 +167,7 @@ def example_keys(examples: Iterable[Example], environment: Environment) -> dict[
     return {example.name: key(example) for example in wanted}
 
 
-def _names(image: str, content: bytes) -> bool:
+def _mentions(image: str, content: bytes) -> bool:
     """Tell whether `content` may name the local image `image` (repository:tag)."""
     if image.encode() in content:
         return True
