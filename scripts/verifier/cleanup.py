@@ -29,8 +29,11 @@ def new_run_id() -> str:
 def in_progress(run_id: str) -> bool:
     """Tell whether the run `run_id` still has a process: its own, or a docker command of it.
 
-    A run killed with SIGKILL leaves its docker commands running, and they may
-    still create what clean-up would miss; each of them names the run id.
+    A run killed with SIGKILL leaves its docker commands running, so they may
+    still create resources after clean-up. Each of them names the run id.
+
+    NOTE: a finished run whose process ID now belongs to an unrelated process
+    counts as in progress; `--cleanup RUN` removes it.
     """
     match = _RUN_ID.fullmatch(run_id)
     if not match:
@@ -93,11 +96,11 @@ def remove_left_runs(engine: Engine, out: TextIO, only: str | None = None) -> No
 
     removed = engine.remove_labelled([f"label={RUN_LABEL}={run_id}"
                                       for run_id in sorted(chosen - {""})])
-    gone = [folder for folder, run_id in folders.items() if run_id in chosen]
-    for folder in gone:
+    removed_folders = [folder for folder, run_id in folders.items() if run_id in chosen]
+    for folder in removed_folders:
         shutil.rmtree(folder, ignore_errors=True)
     for item in removed:
         print(f"* removed {item}", file=out)
-    whose = f"run {only}" if only is not None else "earlier runs"
+    runs_named = f"run {only}" if only is not None else "earlier runs"
     print(f"removed {len(removed)} containers, networks, volumes and images and "
-          f"{len(gone)} work folders left by {whose}", file=out)
+          f"{len(removed_folders)} work folders left by {runs_named}", file=out)

@@ -26,7 +26,7 @@ class Outcome:
     steps: list[StepResult] = field(default_factory=list)
     failure: StepFailed | None = None
     measurements: dict[str, float] = field(default_factory=dict)
-    # An earlier pass with the same inputs stands in for this run's steps.
+    # True when an earlier pass with the same inputs replaced this run's steps.
     reused: bool = False
 
     @property

@@ -4,9 +4,12 @@ An example's inputs are its files, the local images its files name, the
 verifier's own source, the versions of the engine, Compose, Buildx and
 hadolint, and the inputs of any example it compares its size with. Their
 SHA-256 digest is the example's key. After a pass, the key goes into a store
-file; a later run that computes the same key reports the example as reused
+file. A later run that computes the same key reports the example as reused
 instead of building and running it again. A failure is never stored, so a
 failed example always runs again.
+
+NOTE: hadolint's own configuration files (such as a user's
+~/.config/hadolint.yaml) are not part of the key.
 
 An example's files are every file and folder of its own folder, as the
 verifier copies the whole folder, with its mode and, for a symbolic link that
@@ -86,7 +89,7 @@ class PassStore:
         self._update(str(example.path.resolve()), None)
 
     def _read(self) -> dict[str, dict]:
-        """Return the well-formed entries; a missing or damaged store only means more runs."""
+        """Return the well-formed entries. A missing or damaged store only means more runs."""
         try:
             passes = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -118,7 +121,7 @@ def _well_formed(entry: object) -> bool:
 
 @dataclass(frozen=True)
 class Environment:
-    """What every key of a run shares: tool versions, verifier source, local images."""
+    """The inputs that every key of a run shares: tool versions, verifier source, local images."""
 
     tools: str
     source: str
@@ -126,7 +129,7 @@ class Environment:
 
 
 def read_environment(engine: Engine) -> Environment:
-    """Read what every example's key shares, once per run."""
+    """Read the inputs that every example's key shares, once per run."""
     source = _digest_tree(VERIFIER_SOURCE, VERIFIER_SOURCE.glob("*.py"))[0]
     return Environment(tools=engine.versions() + "\n" + _hadolint_version(), source=source,
                        images=engine.local_image_ids())
@@ -134,8 +137,8 @@ def read_environment(engine: Engine) -> Environment:
 
 def example_keys(examples: Iterable[Example], environment: Environment) -> dict[str, str]:
     """Return the key of each of `examples`, by name."""
-    wanted = list(examples)
-    known = {example.name: example for example in wanted}
+    selected = list(examples)
+    known = {example.name: example for example in selected}
 
     def other_of(example: Example) -> Example | None:
         size = example.contract.checks.size
@@ -164,7 +167,7 @@ def example_keys(examples: Iterable[Example], environment: Environment) -> dict[
             digest.update(f"{size.smaller_than}=not found\0".encode())
         return digest.hexdigest()
 
-    return {example.name: key(example) for example in wanted}
+    return {example.name: key(example) for example in selected}
 
 
 def _mentions(image: str, content: bytes) -> bool:
@@ -184,7 +187,7 @@ def _example_files(example: Example) -> tuple[str, list[bytes]]:
 
 
 def _every_path(folder: Path) -> list[Path]:
-    """Return every file, folder and link under `folder`, through links, as a copy sees it."""
+    """Return every file, folder and link under `folder`, following links as shutil.copytree does."""
     found = []
     for parent, folders, files in os.walk(folder, followlinks=True):
         found += [Path(parent) / name for name in folders + files]
@@ -202,7 +205,7 @@ def _context_paths(context: Path, dockerfile: str) -> list[Path]:
 
 
 def _digest_tree(folder: Path, paths: Iterable[Path]) -> tuple[str, list[bytes]]:
-    """Hash each path's name, kind, mode and content; return the digest and the contents."""
+    """Hash each path's name, kind, mode and content, and return the digest and the contents."""
     digest = hashlib.sha256()
     contents = []
     for path in sorted(paths):

@@ -58,7 +58,7 @@ def _verify_in(run: ExampleRun, folder: Path) -> None:
         try:
             workdir = _copy_example(example.path, Path(folder) / example.path.name)
         except OSError as error:
-            # shutil.Error lists every file it could not copy: name the first.
+            # shutil.Error lists every file that it failed to copy, so name the first.
             first = error.args[0][0] if isinstance(error, shutil.Error) else error
             raise StepFailed(example.name, "copy",
                              f"{example.path}: cannot copy the folder: {first}") from None
