@@ -31,6 +31,18 @@ def load(folder: Path, name: str) -> Example:
     return Example(name=name, path=folder, contract=load_contract(folder))
 
 
+def build_base(tag: str, marker: str) -> None:
+    """Build a small image under `tag`, a new image ID for each `marker`."""
+    subprocess.run(["docker", "build", "--quiet", "--tag", tag, "-"],
+                   input=f"FROM python:3.13-slim-trixie\nLABEL marker={marker}\n",
+                   capture_output=True, text=True, timeout=120, check=True)
+
+
+def remove_image(tag: str) -> None:
+    subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True,
+                   timeout=60, check=False)
+
+
 def key_of(example: Example, *others: Example) -> str:
     environment = reuse.read_environment(Engine(run_id="test-reuse"))
     return reuse.example_keys([example, *others], environment)[example.name]
@@ -48,7 +60,7 @@ def key_of(example: Example, *others: Example) -> str:
     "add a link that leads nowhere",
     "edit a file behind a linked folder",
 ])
-def test_key_changes_with_each_file_change(tmp_path, change):
+def test_key_follows_file_change(tmp_path, change):
     example = example_copy(tmp_path)
     folder = example.path
     outside = tmp_path / "outside"
@@ -82,7 +94,7 @@ def test_key_changes_with_each_file_change(tmp_path, change):
 
 
 @pytest.mark.docker
-def test_key_is_the_same_for_unchanged_files(tmp_path):
+def test_key_same_for_same_files(tmp_path):
     first = example_copy(tmp_path, name="one")
     second = example_copy(tmp_path, name="two")
 
@@ -99,19 +111,13 @@ def test_key_changes_with_base_image_id(tmp_path):
     dockerfile.write_text(dockerfile.read_text().replace(
         "FROM python:3.13-slim-trixie", f"FROM {tag}"))
 
-    def build_base(marker: str) -> None:
-        subprocess.run(["docker", "build", "--quiet", "--tag", tag, "-"],
-                       input=f"FROM python:3.13-slim-trixie\nLABEL marker={marker}\n",
-                       capture_output=True, text=True, timeout=120, check=True)
-
     try:
-        build_base("first")
+        build_base(tag, "first")
         before = key_of(example)
-        build_base("second")
+        build_base(tag, "second")
         after = key_of(example)
     finally:
-        subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True,
-                       timeout=60, check=False)
+        remove_image(tag)
 
     assert after != before
 
@@ -123,30 +129,24 @@ def test_key_changes_with_base_image_id(tmp_path):
     "FROM docker.io/{tag}\n",
     "FROM python:3.13-slim-trixie\nCOPY --from={tag} /etc/os-release /tmp/\n",
 ], ids=["arg", "continued-line", "docker.io-prefix", "copy-from"])
-def test_key_follows_image_named_anywhere(tmp_path, dockerfile):
+def test_key_follows_named_image(tmp_path, dockerfile):
     tag = "zero-to-hero-test/reuse-named:1"
     example = example_copy(tmp_path)
     (example.path / "Dockerfile").write_text(dockerfile.format(tag=tag))
 
-    def build_base(marker: str) -> None:
-        subprocess.run(["docker", "build", "--quiet", "--tag", tag, "-"],
-                       input=f"FROM python:3.13-slim-trixie\nLABEL marker={marker}\n",
-                       capture_output=True, text=True, timeout=120, check=True)
-
     try:
-        build_base("first")
+        build_base(tag, "first")
         before = key_of(example)
-        build_base("second")
+        build_base(tag, "second")
         after = key_of(example)
     finally:
-        subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True,
-                       timeout=60, check=False)
+        remove_image(tag)
 
     assert after != before
 
 
 @pytest.mark.docker
-def test_context_key_follows_dockerignore_not_gitignore(tmp_path):
+def test_context_key_follows_dockerignore(tmp_path):
     context = tmp_path / "repository"
     (context / "docs").mkdir(parents=True)
     (context / "docs" / "index.md").write_text("# Home\n")
@@ -170,7 +170,7 @@ def test_context_key_follows_dockerignore_not_gitignore(tmp_path):
 
 
 @pytest.mark.docker
-def test_key_follows_compared_example_under_its_own_root(tmp_path):
+def test_key_follows_neighbour_under_root(tmp_path):
     root = tmp_path / "examples"
     larger = example_copy(root, name="larger")
     smaller = example_copy(root, name="smaller")
@@ -187,7 +187,7 @@ def test_key_follows_compared_example_under_its_own_root(tmp_path):
 
 
 @pytest.mark.docker
-def test_key_changes_when_compared_example_changes(tmp_path):
+def test_key_follows_compared_example(tmp_path):
     larger = example_copy(tmp_path, name="larger")
     smaller = example_copy(tmp_path, name="smaller")
     contract = smaller.path / "verify.toml"
@@ -228,7 +228,7 @@ def test_store_finds_only_same_key(tmp_path):
     assert store.find(example, "key-a") is None
 
 
-def test_damaged_store_reuses_nothing_and_is_rewritten(tmp_path):
+def test_damaged_store_reuses_nothing(tmp_path):
     path = tmp_path / "passes.json"
     path.write_text("{ not json", encoding="utf-8")
     store = reuse.PassStore(path)
@@ -241,7 +241,7 @@ def test_damaged_store_reuses_nothing_and_is_rewritten(tmp_path):
 
 @pytest.mark.parametrize("text", ["[]", '"text"', '{{"{path}": "x"}}', '{{"{path}": {{"key": "k"}}}}',
                                   '{{"{path}": {{"key": 1, "passed_at": 1, "seconds": 1}}}}'])
-def test_store_of_wrong_shape_reuses_nothing(tmp_path, text):
+def test_misshapen_store_reuses_nothing(tmp_path, text):
     path = tmp_path / "passes.json"
     example = Example(name="one", path=tmp_path / "one", contract=None)
     path.write_text(text.format(path=example.path), encoding="utf-8")
